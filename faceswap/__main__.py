@@ -1,0 +1,3 @@
+from faceswap.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Face geometry shared by every stage: the reference template, alignment transforms, masks."""

@@ -1,0 +1,124 @@
+"""The alignments file: what extract found in one input, read by train and convert.
+
+Plain JSON (no pickle), versioned by ``schema_version``, written atomically. One file per
+input, ``alignments.json`` in the faces folder. Crops and masks are PNG files beside it,
+named by ``FaceRecord.face_file`` and ``FaceRecord.mask_file`` (relative to the folder).
+
+``matrix`` maps frame pixels to crop pixels (2x3, as for ``cv2.warpAffine``); its inverse maps
+the crop back into the frame.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from faceswap import __version__
+from faceswap.align.template import Template
+from faceswap.errors import UserError
+from faceswap.fileio import read_json, write_json_atomic
+
+SCHEMA_VERSION = 1
+FILE_NAME = "alignments.json"
+
+
+@dataclass
+class FaceRecord:
+    box: list[float]  # x0, y0, x1, y1 in frame pixels
+    score: float
+    landmarks: list[list[float]]  # (5 or 68, 2) in frame pixels, after smoothing
+    track_id: int
+    matrix: list[list[float]]  # 2x3, frame -> crop
+    face_file: str  # relative to the alignments file's folder
+    mask_file: str
+
+    def matrix_array(self) -> np.ndarray:
+        return np.asarray(self.matrix, dtype=np.float64)
+
+    def landmarks_array(self) -> np.ndarray:
+        return np.asarray(self.landmarks, dtype=np.float32)
+
+
+@dataclass
+class FrameRecord:
+    index: int
+    time: float  # seconds, from the stream's presentation time
+    faces: list[FaceRecord] = field(default_factory=list)
+    name: str | None = None  # file name for image-folder inputs
+
+
+@dataclass
+class SourceInfo:
+    path: str
+    kind: str  # "video", "images" or "image"
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    file_size: int  # bytes; with the path, tells an alignments file of another video apart
+
+
+@dataclass
+class Alignments:
+    source: SourceInfo
+    template: Template
+    frames: list[FrameRecord] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    complete: bool = False  # False while extract is running; --resume continues from the last frame
+    schema_version: int = SCHEMA_VERSION
+    tool: str = f"faceswap {__version__}"
+
+    def faces(self) -> list[tuple[FrameRecord, FaceRecord]]:
+        return [(frame, face) for frame in self.frames for face in frame.faces]
+
+    def track_ids(self) -> list[int]:
+        return sorted({face.track_id for _, face in self.faces()})
+
+    def by_frame_index(self) -> dict[int, FrameRecord]:
+        return {frame.index: frame for frame in self.frames}
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["template"] = self.template.as_dict()
+        return data
+
+    def save(self, path: str | Path) -> None:
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict, origin: str = "alignments file") -> "Alignments":
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise UserError(
+                f"The {origin} has schema version {version}, this faceswap reads version {SCHEMA_VERSION}; "
+                "re-run `faceswap extract` on the input to re-create it."
+            )
+        try:
+            frames = [
+                FrameRecord(index=f["index"], time=f["time"], name=f.get("name"), faces=[FaceRecord(**face) for face in f["faces"]])
+                for f in data["frames"]
+            ]
+            return cls(
+                source=SourceInfo(**data["source"]),
+                template=Template.from_dict(data["template"]),
+                frames=frames,
+                settings=data.get("settings", {}),
+                complete=bool(data.get("complete", False)),
+                schema_version=version,
+                tool=data.get("tool", ""),
+            )
+        except (KeyError, TypeError) as error:
+            raise UserError(f"The {origin} is missing or has malformed fields ({error}); re-run `faceswap extract`.") from error
+
+
+def alignments_path(faces_dir: str | Path) -> Path:
+    return Path(faces_dir) / FILE_NAME
+
+
+def load(path_or_dir: str | Path) -> Alignments:
+    """Load an alignments file, or the one inside a faces folder."""
+    path = Path(path_or_dir)
+    if path.is_dir():
+        path = alignments_path(path)
+    return Alignments.from_dict(read_json(path, "alignments file"), origin=f"alignments file '{path}'")

@@ -1,0 +1,1 @@
+"""Thin command-line layer: each module here with ``add_parser`` is one ``faceswap`` subcommand."""

@@ -1,0 +1,43 @@
+"""Device choice and thread count, shared by every stage."""
+from __future__ import annotations
+
+import os
+
+from faceswap.errors import UserError
+
+
+def pick_device(requested: str = "auto") -> "torch.device":  # noqa: F821
+    """'auto' picks CUDA, then Apple MPS, then the CPU; anything else is taken as given."""
+    import torch
+
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(requested)
+    except RuntimeError as error:
+        raise UserError(f"Unknown device '{requested}'; use auto, cpu, cuda, cuda:N or mps.") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"Device '{requested}' was asked for but no CUDA GPU is visible; use --device cpu.")
+    return device
+
+
+def set_threads(threads: int) -> None:
+    """Set torch, OpenCV and ONNX intra-op threads. 0 keeps the libraries' own defaults.
+
+    On small machines one thread is often faster than two for small models, so this is a
+    setting rather than a guess (see the benchmarks).
+    """
+    if threads < 0:
+        raise UserError(f"--threads must be 0 (library default) or a positive number, not {threads}.")
+    if threads == 0:
+        return
+    import cv2
+    import torch
+
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
