@@ -1,0 +1,24 @@
+"""The training engine: fits any task (an nn.Module whose forward(batch) returns a dict with a
+scalar "loss" and other scalar metrics). It knows nothing about faces or classes.
+
+    from faceswap.engine import Trainer, TrainConfig, Callback
+    trainer = Trainer(task, TrainConfig(out_dir="runs/x", epochs=5))
+    metrics = trainer.fit(train_dataset, val_dataset)
+
+Weights for inference: ``load_model_weights(module, best_model_path(run_dir))``.
+
+Exact resume (``deterministic=True``, ``resume=True``): the data order is a function of (seed,
+epoch) and a resumed run skips the batches its epoch already used; the global RNGs (Python,
+numpy, torch) are restored. Randomness drawn from those RNGs in the main process (num_workers=0)
+or on the device is therefore replayed exactly. With num_workers > 0, draw augmentation
+randomness from a generator seeded per sample (a dataset may define ``set_epoch(epoch)``; the
+engine calls it before each epoch).
+"""
+from faceswap.engine.callbacks import Callback, EveryNSteps
+from faceswap.engine.checkpoint import best_model_path, latest_model_path, load_model_weights
+from faceswap.engine.config import TrainConfig
+from faceswap.engine.seeding import seed_everything
+from faceswap.engine.trainer import Trainer
+
+__all__ = ["Callback", "EveryNSteps", "TrainConfig", "Trainer", "best_model_path", "latest_model_path",
+           "load_model_weights", "seed_everything"]
