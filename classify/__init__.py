@@ -1,0 +1,41 @@
+"""Image classification on the shared training engine.
+
+    import classify
+    result = classify.train(classify.TrainClassifierConfig(data="digits/train", model="lenet", out="runs/lenet"))
+    report = classify.evaluate("runs/lenet", "digits/test")
+    predictions = classify.predict("runs/lenet", ["a.png", "b.png"])
+
+Models and heads are plugins (families ``classifier_model`` and ``classifier_head``); any head
+sits on any model. Names resolve lazily so that ``import classify`` stays cheap.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+_EXPORTS = {
+    "TrainClassifierConfig": "classify.settings",
+    "TrainResult": "classify.training",
+    "train": "classify.training",
+    "evaluate": "classify.evaluation",
+    "EvalReport": "classify.evaluation",
+    "predict": "classify.prediction",
+    "Prediction": "classify.prediction",
+    "inspect_run": "classify.inspection",
+    "export_pretrained": "classify.pretrained",
+    "write_dataset": "classify.datasets",
+    "list_models": "classify.catalogue",
+    "ModelSpec": "classify.network",
+    "Classifier": "classify.network",
+    "build_classifier": "classify.network",
+    "load_run": "classify.rundir",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'classify' has no attribute '{name}'")
+    import importlib
+
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

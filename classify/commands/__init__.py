@@ -1,0 +1,1 @@
+"""One module per ``classify`` subcommand (see faceswap.cli.main for the protocol)."""

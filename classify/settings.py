@@ -1,0 +1,75 @@
+"""Settings of ``classify train``: one frozen dataclass is the source of defaults and flags."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from faceswap.errors import UserError
+
+Activation = Literal["sigmoid", "tanh", "relu", "leaky_relu", "elu"]
+
+
+@dataclass(frozen=True)
+class TrainClassifierConfig:
+    data: str | None = field(default=None, metadata={"help": "ImageFolder: one sub-folder of images per class (required)"})
+    model: str | None = field(default=None, metadata={"help": "registered classifier model, see `classify models` (required)"})
+    out: str | None = field(default=None, metadata={"help": "run folder for model.json, weights, checkpoints and metrics (required)"})
+    head: str = field(default="linear", metadata={"help": "registered classifier head put on the model's features"})
+    val_data: str | None = field(default=None, metadata={"help": "validation ImageFolder (default: a seeded split of --data)"})
+    val_fraction: float = field(default=0.1, metadata={"help": "share of each class held out for validation when there is no --val-data (0: none)"})
+    pretrained: str | None = field(default=None, metadata={"help": "start from pretrained backbone weights, e.g. imagenet (fine-tunes unless --freeze)"})
+    freeze: bool = field(default=False, metadata={"help": "keep the pretrained features fixed and train a new head on cached features"})
+    finetune: bool = field(default=False, metadata={"help": "train all layers, the pretrained backbone at --backbone-lr-scale times the LR"})
+    backbone_lr_scale: float = field(default=0.1, metadata={"help": "--finetune: backbone learning rate as a fraction of --lr"})
+    epochs: int = field(default=10, metadata={"help": "passes over the training data"})
+    batch_size: int = field(default=64, metadata={"help": "images per batch"})
+    lr: float = field(default=1e-3, metadata={"help": "peak learning rate (AdamW)"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    schedule: Literal["constant", "cosine", "step"] = field(default="cosine", metadata={"help": "learning-rate schedule"})
+    img_size: int | None = field(default=None, metadata={"help": "square input side in pixels (default: 224 with --pretrained, else the data's own size)"})
+    crop_ratio: float | None = field(default=None, metadata={"help": "centre crop as a share of the resized short side (default: 0.875 with --pretrained, else 1)"})
+    augment: Literal["none", "light", "flip"] = field(default="light", metadata={"help": "per-image augmentation: none, light (shift, scale, rotate, brightness), flip (light + mirror); --freeze caches features of unaugmented images"})
+    hidden_sizes: tuple[int, ...] = field(default=(256, 128), metadata={"help": "hidden layer sizes of models that have them (mlp)"})
+    activation: Activation = field(default="relu", metadata={"help": "activation of models and heads that take one"})
+    head_hidden: int = field(default=256, metadata={"help": "hidden units of heads that have them (mlp head)"})
+    dropout: float = field(default=0.0, metadata={"help": "dropout before the head's last layer"})
+    label_smoothing: float = field(default=0.0, metadata={"help": "cross-entropy label smoothing"})
+    resume: bool = field(default=False, metadata={"help": "continue the run in --out from its latest checkpoint"})
+    max_minutes: float | None = field(default=None, metadata={"help": "stop training after this many minutes"})
+    num_workers: int = field(default=0, metadata={"help": "data-loading worker processes"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda, cuda:N or mps"})
+    threads: int = field(default=0, metadata={"help": "CPU threads (0: library default; 1 is often fastest on small machines)"})
+    seed: int = field(default=0, metadata={"help": "seed for the split, initialisation, data order and augmentation"})
+    deterministic: bool = field(default=False, metadata={"help": "deterministic algorithms (slower)"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar on a terminal"})
+
+    def __post_init__(self) -> None:
+        for name in ("data", "model", "out"):
+            if not getattr(self, name):
+                raise UserError(f"classify train needs --{name}; see `classify train --help`.")
+        if self.freeze and self.finetune:
+            raise UserError("--freeze and --finetune exclude each other; choose one.")
+        if (self.freeze or self.finetune) and not self.pretrained:
+            raise UserError("--freeze and --finetune need pretrained weights; add --pretrained imagenet.")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise UserError("--epochs and --batch-size must be at least 1.")
+        if self.img_size is not None and self.img_size < 1:
+            raise UserError(f"--img-size must be positive, not {self.img_size}.")
+        if self.crop_ratio is not None and not 0 < self.crop_ratio <= 1:
+            raise UserError(f"--crop-ratio must be in (0, 1], not {self.crop_ratio}.")
+
+    @property
+    def transfer(self) -> str:
+        if self.freeze:
+            return "freeze"
+        if self.finetune or self.pretrained:
+            return "finetune"
+        return "scratch"
+
+    @property
+    def model_options(self) -> dict:
+        return {"hidden_sizes": list(self.hidden_sizes), "activation": self.activation}
+
+    @property
+    def head_options(self) -> dict:
+        return {"hidden": self.head_hidden, "activation": self.activation, "dropout": self.dropout}
