@@ -25,6 +25,7 @@ def atomic_path(final_path: str | os.PathLike, suffix: str | None = None) -> Ite
             prefix=f".{final_path.stem}.", suffix=suffix or final_path.suffix, dir=final_path.parent
         )
         os.close(handle)
+        os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes 0600; outputs get the usual mode
     except OSError as error:
         raise UserError(f"Cannot write to '{final_path.parent}' ({error.strerror}); choose a writable output location.") from error
     temp_path = Path(temp_name)
@@ -34,6 +35,12 @@ def atomic_path(final_path: str | os.PathLike, suffix: str | None = None) -> Ite
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:

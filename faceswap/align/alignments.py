@@ -9,6 +9,7 @@ the crop back into the frame.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 from faceswap import __version__
 from faceswap.align.template import Template
 from faceswap.errors import UserError
-from faceswap.fileio import read_json, write_json_atomic
+from faceswap.fileio import read_json, write_bytes_atomic
 
 SCHEMA_VERSION = 1
 FILE_NAME = "alignments.json"
@@ -79,12 +80,24 @@ class Alignments:
         return {frame.index: frame for frame in self.frames}
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["template"] = self.template.as_dict()
-        return data
+        # Built by hand rather than with dataclasses.asdict (which deep-copies every list):
+        # extract saves a growing file periodically, so this is on its hot path.
+        return {
+            "source": asdict(self.source),
+            "template": self.template.as_dict(),
+            "frames": [_frame_dict(frame) for frame in self.frames],
+            "settings": self.settings,
+            "complete": self.complete,
+            "schema_version": self.schema_version,
+            "tool": self.tool,
+        }
 
     def save(self, path: str | Path) -> None:
-        write_json_atomic(path, self.to_dict())
+        """Write atomically, compact (one line per frame keeps long videos' files small)."""
+        lines = [json.dumps({k: v for k, v in self.to_dict().items() if k != "frames"}, default=_json_default)[:-1] + ', "frames": [']
+        lines.append(",\n".join(json.dumps(_frame_dict(frame), separators=(",", ":")) for frame in self.frames))
+        lines.append("]}\n")
+        write_bytes_atomic(path, "\n".join(lines).encode())
 
     @classmethod
     def from_dict(cls, data: dict, origin: str = "alignments file") -> "Alignments":
@@ -110,6 +123,18 @@ class Alignments:
             )
         except (KeyError, TypeError) as error:
             raise UserError(f"The {origin} is missing or has malformed fields ({error}); re-run `faceswap extract`.") from error
+
+
+def _frame_dict(frame: FrameRecord) -> dict:
+    return {"index": frame.index, "time": frame.time, "name": frame.name, "faces": [
+        {"box": face.box, "score": face.score, "landmarks": face.landmarks, "track_id": face.track_id,
+         "matrix": face.matrix, "face_file": face.face_file, "mask_file": face.mask_file} for face in frame.faces]}
+
+
+def _json_default(obj):
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
 def alignments_path(faces_dir: str | Path) -> Path:

@@ -1,0 +1,46 @@
+"""--debug-video: the input with boxes, landmarks and track ids drawn, for a quick look."""
+from __future__ import annotations
+
+import numpy as np
+
+_COLOURS = [(0, 200, 0), (0, 140, 255), (255, 80, 0), (200, 0, 200), (0, 220, 220), (255, 255, 0)]
+
+
+def draw_faces(image_bgr: np.ndarray, faces: list) -> np.ndarray:
+    """A copy of the frame with each face's box, landmarks and track id."""
+    import cv2
+
+    canvas = image_bgr.copy()
+    for face in faces:
+        colour = _COLOURS[face.track_id % len(_COLOURS)]
+        x0, y0, x1, y1 = (int(round(float(v))) for v in face.box)
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), colour, 2)
+        for x, y in face.landmarks:
+            cv2.circle(canvas, (int(round(float(x))), int(round(float(y)))), 2, (0, 0, 255), -1)
+        cv2.putText(canvas, f"#{face.track_id} {face.score:.2f}", (x0, max(12, y0 - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+    return canvas
+
+
+class DebugVideo:
+    """Context manager around the project's VideoWriter; frames of another size are resized."""
+
+    def __init__(self, path: str, width: int, height: int, fps: float):
+        from faceswap.video import VideoWriter
+
+        self.size = (width, height)
+        self._writer = VideoWriter(path, width, height, fps or 25.0, preset="veryfast")
+
+    def __enter__(self) -> "DebugVideo":
+        self._writer.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._writer.__exit__(*exc)
+
+    def write(self, image_bgr: np.ndarray, faces: list) -> None:
+        import cv2
+
+        canvas = draw_faces(image_bgr, faces)
+        if canvas.shape[1::-1] != self.size:
+            canvas = cv2.resize(canvas, self.size, interpolation=cv2.INTER_AREA)
+        self._writer.write(canvas)

@@ -1,0 +1,1 @@
+"""Writing extract's results: aligned faces, masks and the alignments file."""

@@ -1,0 +1,151 @@
+"""Extract speed against a bare decode + detect loop, measured in the same run.
+
+    .venv/bin/python scripts/bench_extract.py [--video PATH] [--repeat 3] [--every 2 3 4] [--memory]
+
+Prints, for the default plugins on WolfgangLanger_Pexels.mp4 (472 frames, 640x360):
+  * extract fps / bare-loop fps (goal >= 0.9), where the bare loop decodes every frame and runs
+    the same detector on it in batches of the same size, nothing else; both timed end to end
+    (model load included), in interleaved pairs, median ratio reported;
+  * the same pipeline without writing files (FaceFinder only) / bare loop, which shows what
+    writing the crops and masks (warp, mask, PNG encoding) costs;
+  * --every N: speed-up over an --every 1 run made just before it and what it costs in accuracy (landmark error against the
+    every-frame run, in % of the eye distance, and frames whose face was lost);
+  * 1 vs 2 threads;
+  * with --memory: peak RSS for the video repeated 4 times / a single pass (goal <= 1.1).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def bare_loop_fps(video: str, config) -> float:
+    from faceswap.extract.detectors import DetectorSettings, load_detector
+    from faceswap.video import open_reader
+
+    started, frames, batch = time.perf_counter(), 0, []  # end to end, like extract's own timing
+    detector = load_detector(config.detector, DetectorSettings.from_config(config))
+    with open_reader(video) as reader:
+        for frame in reader:
+            batch.append(frame.image)
+            if len(batch) == config.batch_size:
+                detector.detect(batch)
+                frames, batch = frames + len(batch), []
+    detector.detect(batch)
+    return (frames + len(batch)) / (time.perf_counter() - started)
+
+
+def finder_only_fps(video: str, config) -> float:
+    """The same pipeline without writing files (detect, track, smooth, align): where the time goes."""
+    from faceswap.extract import FaceFinder
+    from faceswap.video import open_reader
+
+    started, frames = time.perf_counter(), 0
+    finder = FaceFinder(config)
+    with open_reader(video) as reader:
+        for _ in finder.find(reader):
+            frames += 1
+    return frames / (time.perf_counter() - started)
+
+
+def run_extract(video: str, out: Path, **settings):
+    from faceswap.extract import ExtractConfig, extract
+    from faceswap.align.alignments import load
+
+    summary = extract(ExtractConfig(input=video, output_dir=str(out), progress=False, overwrite=True, **settings))
+    return summary, load(out)
+
+
+def accuracy_cost(reference, candidate) -> tuple[float, int]:
+    """Mean landmark error (% of eye distance) over frames where both found a face, and frames lost."""
+    errors, lost = [], 0
+    ref_frames, cand_frames = reference.by_frame_index(), candidate.by_frame_index()
+    for index, ref_frame in ref_frames.items():
+        if not ref_frame.faces:
+            continue
+        cand_faces = cand_frames[index].faces if index in cand_frames else []
+        if not cand_faces:
+            lost += 1
+            continue
+        ref_points, cand_points = ref_frame.faces[0].landmarks_array(), cand_faces[0].landmarks_array()
+        eye_distance = np.linalg.norm(ref_points[1] - ref_points[0])
+        errors.append(np.linalg.norm(ref_points - cand_points, axis=1).mean() / eye_distance)
+    return 100 * float(np.mean(errors)), lost
+
+
+def peak_memory_mb(video: str, out: Path) -> float:
+    code = ("import resource, sys; from faceswap.extract import ExtractConfig, extract; "
+            "extract(ExtractConfig(input=sys.argv[1], output_dir=sys.argv[2], progress=False, overwrite=True)); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    result = subprocess.run([sys.executable, "-c", code, video, str(out)], capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def repeated_video(video: str, times: int, path: Path) -> str:
+    from faceswap.video import VideoWriter, open_reader
+
+    with open_reader(video) as reader:
+        info = reader.info
+    with VideoWriter(path, info.width, info.height, info.fps, preset="ultrafast") as writer:
+        for _ in range(times):
+            with open_reader(video) as reader:
+                for frame in reader:
+                    writer.write(frame.image)
+    return str(path)
+
+
+def main() -> None:
+    from faceswap import assets
+    from faceswap.extract import ExtractConfig
+    from faceswap.runtime import set_threads
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--video", default=None, help="default: the video_wolfgang asset")
+    parser.add_argument("--every", type=int, nargs="*", default=[2, 3, 4])
+    parser.add_argument("--repeat", type=int, default=3, help="bare-loop / extract pairs to run (the median ratio is reported)")
+    parser.add_argument("--memory", action="store_true", help="also compare peak memory for the video repeated 4 times")
+    args = parser.parse_args()
+    video = args.video or str(assets.ensure("video_wolfgang"))
+    defaults = ExtractConfig()
+    results: dict = {"video": Path(video).name, "detector": defaults.detector, "detect_size": defaults.detect_size,
+                     "batch_size": defaults.batch_size}
+    with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
+        tmp = Path(tmp)
+        ratios, bare_runs, extract_runs, finder_runs = [], [], [], []
+        for _ in range(args.repeat):  # interleaved, so that a busy machine hits all alike
+            bare_runs.append(bare_loop_fps(video, defaults))
+            finder_runs.append(finder_only_fps(video, defaults))
+            summary, reference = run_extract(video, tmp / "every1")
+            extract_runs.append(summary.fps)
+            ratios.append(extract_runs[-1] / bare_runs[-1])
+        results.update(bare_loop_fps=[round(x, 2) for x in bare_runs], extract_fps=[round(x, 2) for x in extract_runs],
+                       ratios=[round(x, 3) for x in ratios], ratio=round(float(np.median(ratios)), 3),
+                       finder_only_fps=[round(x, 2) for x in finder_runs],
+                       finder_only_ratio=round(float(np.median(np.array(finder_runs) / np.array(bare_runs))), 3))
+        for every in args.every:
+            every1_summary, _ = run_extract(video, tmp / "every1")  # its own baseline, run just before
+            every_summary, found = run_extract(video, tmp / f"every{every}", every=every)
+            error, lost = accuracy_cost(reference, found)
+            results[f"every{every}"] = {"fps": round(every_summary.fps, 2), "speedup": round(every_summary.fps / every1_summary.fps, 2),
+                                        "landmark_error_pct_eye_distance": round(error, 2), "frames_lost": lost}
+        for threads in (1, 2):
+            set_threads(threads)
+            threaded, _ = run_extract(video, tmp / f"threads{threads}", threads=threads)
+            results[f"threads{threads}_fps"] = round(threaded.fps, 2)
+        if args.memory:
+            single = peak_memory_mb(video, tmp / "mem1")
+            repeated = peak_memory_mb(repeated_video(video, 4, tmp / "x4.mp4"), tmp / "mem4")
+            results.update(peak_rss_mb_single=round(single, 1), peak_rss_mb_x4=round(repeated, 1), memory_ratio=round(repeated / single, 3))
+    print(json.dumps(results, indent=1))
+    print(f"extract / bare decode+detect: {results['ratio']:.2f} (median of {args.repeat}; goal >= 0.9)")
+
+
+if __name__ == "__main__":
+    main()
