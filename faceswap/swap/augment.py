@@ -1,0 +1,112 @@
+"""Batch augmentation on the training device, so that a GPU never waits for the CPU.
+
+One random affine per face (rotation, zoom, shift, horizontal flip) is applied to the input and
+the target alike, as is the colour jitter. The input alone is also pushed through a random
+warp: offsets on a coarse grid (5x5), upsampled, move the sampling points. The model
+thus learns to rebuild a clean face from a distorted one, which is what makes the shared encoder
+generalise across the two people. All of it is a single ``grid_sample`` per tensor.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+
+from faceswap.swap.models.autoencoder import resize_faces
+
+
+@dataclass(frozen=True)
+class AugmentSettings:
+    warp: float = 0.03  # std of the coarse-grid offsets, in normalised units (the image spans 2)
+    rotation: float = 10.0  # degrees, +-
+    zoom: float = 0.05  # +- fraction
+    shift: float = 0.05  # +- fraction of the size
+    flip: float = 0.5  # probability
+    colour: float = 0.1  # brightness / contrast / saturation jitter, +- fraction
+    warp_grid: int = 5
+    ramp_calls: int = 3000  # calls over which rotation/zoom/shift/flip/colour grow from 0 to full
+
+    def at(self, calls: int) -> "AugmentSettings":
+        """Progressive augmentation: the geometric and colour ranges scaled by training progress.
+
+        Faces are learnt first and robustness to pose and light is added as training goes on
+        (as in progressive learning, EfficientNetV2); the random warp, the heart of the method,
+        is at full strength from the first step.
+        """
+        scale = 1.0 if self.ramp_calls <= 0 else min(1.0, calls / self.ramp_calls)
+        return replace(self, rotation=self.rotation * scale, zoom=self.zoom * scale, shift=self.shift * scale,
+                       flip=self.flip * scale, colour=self.colour * scale, ramp_calls=0)
+
+
+@dataclass
+class AugmentedBatch:
+    inputs: torch.Tensor  # N3HW float [0, 1]: warped, for the model
+    targets: torch.Tensor  # N3HW float [0, 1]: not warped, what the model should draw
+    masks: torch.Tensor  # N1HW float [0, 1]: target face mask
+    weights: torch.Tensor  # N1HW float: region loss weights (eyes, mouth) moved with the face
+
+
+def _uniform(count: int, spread: float, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    return (torch.rand(count, generator=generator, device=device) * 2 - 1) * spread
+
+
+def random_affine(count: int, settings: AugmentSettings, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """(N, 2, 3) affine matrices from output to input normalised coordinates."""
+    angle = _uniform(count, math.radians(settings.rotation), generator, device)
+    scale = 1 + _uniform(count, settings.zoom, generator, device)
+    shift = torch.stack([_uniform(count, 2 * settings.shift, generator, device) for _ in range(2)], dim=1)
+    flip = torch.where(torch.rand(count, generator=generator, device=device) < settings.flip, -1.0, 1.0)
+    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+    return torch.stack([torch.stack([cos * flip, -sin, shift[:, 0]], dim=1),
+                        torch.stack([sin * flip, cos, shift[:, 1]], dim=1)], dim=1)
+
+
+def random_warp_offsets(count: int, size: int, settings: AugmentSettings, generator: torch.Generator,
+                        device: torch.device) -> torch.Tensor:
+    """(N, size, size, 2) smooth offsets: random normals on a coarse grid, upsampled bilinearly."""
+    coarse = torch.randn(count, 2, settings.warp_grid, settings.warp_grid, generator=generator, device=device) * settings.warp
+    return F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=True).permute(0, 2, 3, 1)
+
+
+def colour_jitter(images: list[torch.Tensor], settings: AugmentSettings, generator: torch.Generator) -> list[torch.Tensor]:
+    """The same random brightness, contrast and saturation change for each image list entry (N3HW)."""
+    if settings.colour == 0:
+        return images
+    first = images[0]
+    count, device = len(first), first.device
+    brightness, contrast, saturation = (1 + _uniform(count, settings.colour, generator, device).view(-1, 1, 1, 1) for _ in range(3))
+    luma = torch.tensor([0.299, 0.587, 0.114], device=device).view(1, 3, 1, 1)
+    jittered = []
+    for image in images:
+        gray = (image * luma).sum(1, keepdim=True)
+        image = gray + saturation * (image - gray)
+        mean = gray.mean((2, 3), keepdim=True)
+        image = mean + contrast * (image - mean)
+        jittered.append((image * brightness).clamp(0, 1))
+    return jittered
+
+
+def augment(faces_uint8: torch.Tensor, region_weights: torch.Tensor, size: int, settings: AugmentSettings,
+            generator: torch.Generator) -> AugmentedBatch:
+    """faces_uint8: (N, 4, S, S) RGB + mask; region_weights: (1, 1, S, S). Output at ``size``."""
+    count, device = len(faces_uint8), faces_uint8.device
+    faces = faces_uint8.float() / 255
+    stacked = torch.cat([faces, region_weights.to(device).expand(count, -1, -1, -1)], dim=1)
+    theta = random_affine(count, settings, generator, device)
+    grid = F.affine_grid(theta, [count, 5, size, size], align_corners=False)
+    targets = F.grid_sample(stacked, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    if settings.warp > 0:
+        grid = grid + random_warp_offsets(count, size, settings, generator, device)
+    inputs = F.grid_sample(faces[:, :3], grid, mode="bilinear", padding_mode="border", align_corners=False)
+    inputs, target_faces = colour_jitter([inputs, targets[:, :3]], settings, generator)
+    return AugmentedBatch(inputs, target_faces, targets[:, 3:4], targets[:, 4:5])
+
+
+def plain(faces_uint8: torch.Tensor, region_weights: torch.Tensor, size: int) -> AugmentedBatch:
+    """No augmentation (validation, previews): resized faces as both input and target."""
+    count = len(faces_uint8)
+    stacked = torch.cat([faces_uint8.float() / 255, region_weights.to(faces_uint8.device).expand(count, -1, -1, -1)], dim=1)
+    stacked = resize_faces(stacked, size)
+    return AugmentedBatch(stacked[:, :3], stacked[:, :3], stacked[:, 3:4], stacked[:, 4:5])

@@ -1,0 +1,80 @@
+"""SwapTrainConfig: every face-swap training setting with its default and help text."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from faceswap.errors import UserError
+
+
+@dataclass(frozen=True)
+class SwapTrainConfig:
+    faces_a: str = field(default="", metadata={"help": "faces folder of person A (the output of `faceswap extract`)"})
+    faces_b: str = field(default="", metadata={"help": "faces folder of person B"})
+    model_dir: str = field(default="", metadata={"help": "folder for the model, its checkpoints and previews"})
+    preset: str = field(default="original", metadata={"help": "swap model preset (see `faceswap models`)"})
+    resolution: int = field(default=0, metadata={"help": "model input/output size in pixels (0: the preset's)"})
+    encoder_widths: tuple[int, ...] = field(default=(), metadata={"help": "encoder channel widths (empty: the preset's)"})
+    bottleneck: int = field(default=0, metadata={"help": "dense bottleneck size (0: the preset's)"})
+    decoder_widths: tuple[int, ...] = field(default=(), metadata={"help": "decoder channel widths, one fewer than the encoder's (empty: the preset's)"})
+    steps: int | None = field(default=100_000, metadata={"help": "stop after this many steps in all (counting earlier runs when resuming)"})
+    minutes: float | None = field(default=None, metadata={"help": "stop after this many minutes of this run"})
+    batch_size: int = field(default=8, metadata={"help": "face pairs (one of A, one of B) per step and per process; raise it on a GPU (64+)"})
+    lr: float = field(default=5e-4, metadata={"help": "learning rate"})
+    schedule: Literal["constant", "cosine", "step"] = field(default="constant", metadata={"help": "learning-rate schedule"})
+    warmup_steps: int = field(default=0, metadata={"help": "linear learning-rate warm-up steps"})
+    grad_clip: float | None = field(default=None, metadata={"help": "clip the gradient norm to this value"})
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = field(default="auto", metadata={"help": "auto: bf16/fp16 on CUDA, fp32 elsewhere"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda, cuda:N or mps"})
+    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: auto, half the CPU cores when training on the CPU)"})
+    num_workers: int = field(default=0, metadata={"help": "DataLoader workers (faces are in memory; augmentation runs on the device)"})
+    seed: int = field(default=0, metadata={"help": "seed for weights, data order and augmentation"})
+    deterministic: bool = field(default=False, metadata={"help": "deterministic kernels (slower; exact resume)"})
+    resume: bool = field(default=False, metadata={"help": "continue the training in model_dir"})
+    log_every: int = field(default=50, metadata={"help": "log training metrics every this many steps"})
+    eval_every: int = field(default=250, metadata={"help": "validate on the held-out faces every this many steps"})
+    save_every: int = field(default=500, metadata={"help": "save the model, a checkpoint and a preview every this many steps"})
+    keep_last: int = field(default=3, metadata={"help": "step checkpoints to keep"})
+    timelapse: str | None = field(default=None, metadata={"help": "also keep every preview in this folder, named by step"})
+    preview_faces: int = field(default=4, metadata={"help": "rows of the preview grid (held-out faces per person)"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar (on a terminal)"})
+    # Data
+    min_faces: int = field(default=20, metadata={"help": "refuse a side with fewer faces than this"})
+    val_fraction: float = field(default=0.1, metadata={"help": "share of each side's faces held out for validation and previews"})
+    max_val_faces: int = field(default=64, metadata={"help": "at most this many held-out faces per side"})
+    # Loss
+    ssim_weight: float = field(default=1.0, metadata={"help": "weight of (1 - SSIM) inside the face mask"})
+    l1_weight: float = field(default=1.0, metadata={"help": "weight of the L1 error inside the face mask"})
+    mask_weight: float = field(default=0.5, metadata={"help": "weight of the learned-mask loss"})
+    eyes_weight: float = field(default=3.0, metadata={"help": "reconstruction weight around the eyes"})
+    mouth_weight: float = field(default=2.0, metadata={"help": "reconstruction weight around the mouth"})
+    background_weight: float = field(default=0.1, metadata={"help": "reconstruction weight outside the face mask"})
+    # Augmentation (training input only gets the warp; everything else goes to input and target alike)
+    warp: float = field(default=0.03, metadata={"help": "random-warp strength (std of the coarse grid offsets, in half-widths; 0: off)"})
+    rotation: float = field(default=10.0, metadata={"help": "random rotation range in degrees (+-)"})
+    zoom: float = field(default=0.05, metadata={"help": "random zoom range (+- fraction)"})
+    shift: float = field(default=0.05, metadata={"help": "random shift range (+- fraction of the size)"})
+    flip: float = field(default=0.5, metadata={"help": "probability of a horizontal flip"})
+    colour: float = field(default=0.1, metadata={"help": "colour jitter strength (brightness, contrast, saturation)"})
+    augment_ramp: int = field(default=3000, metadata={"help": "steps over which rotation/zoom/shift/flip/colour grow from 0 to the ranges above (0: full from the start; the warp is always full)"})
+
+    def __post_init__(self) -> None:
+        for name in ("faces_a", "faces_b", "model_dir"):
+            if not getattr(self, name):
+                flag = {"faces_a": "-A FACES_A", "faces_b": "-B FACES_B", "model_dir": "-m MODEL_DIR"}[name]
+                raise UserError(f"Training needs the {name.replace('_', ' ')} folder; pass {flag}.")
+        if self.steps is not None and self.steps < 1:
+            raise UserError(f"--steps must be at least 1, not {self.steps}.")
+        if self.minutes is not None and self.minutes <= 0:
+            raise UserError(f"--minutes must be positive, not {self.minutes}.")
+        if self.batch_size < 1 or self.preview_faces < 1 or self.min_faces < 2:
+            raise UserError("--batch-size and --preview-faces must be at least 1, --min-faces at least 2.")
+        if not 0 < self.val_fraction < 0.5:
+            raise UserError(f"--val-fraction must be between 0 and 0.5, not {self.val_fraction}.")
+        if not 0 <= self.flip <= 1:
+            raise UserError(f"--flip is a probability between 0 and 1, not {self.flip}.")
+        negative = [n for n in ("ssim_weight", "l1_weight", "mask_weight", "eyes_weight", "mouth_weight",
+                                "background_weight", "warp", "rotation", "zoom", "shift", "colour", "augment_ramp")
+                    if getattr(self, n) < 0]
+        if negative:
+            raise UserError(f"{', '.join(negative)} must not be negative.")

@@ -1,0 +1,111 @@
+"""The self-describing model folder that `faceswap train` writes and `faceswap convert` reads.
+
+    MODEL_DIR/model.json         preset, options (resolution, widths), template, coverage, steps, version
+    MODEL_DIR/model.safetensors  the swap model's weights (no pickle)
+    MODEL_DIR/preview.png        the newest preview grid
+    MODEL_DIR/training/          the engine's checkpoints, metrics.csv and resolved configs
+
+``load_swap_model(model_dir, device) -> (model, ModelInfo)`` rebuilds the model from its preset
+and options and loads the weights; ``info.template`` tells convert which faces fit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from faceswap import __version__
+from faceswap.align.template import Template
+from faceswap.errors import UserError
+from faceswap.fileio import atomic_path, read_json, write_json_atomic
+
+FORMAT = "faceswap-swap-model"
+FORMAT_VERSION = 1
+MODEL_JSON = "model.json"
+WEIGHTS_FILE = "model.safetensors"
+PREVIEW_FILE = "preview.png"
+TRAINING_DIR = "training"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    preset: str
+    resolution: int
+    template: Template  # the alignment template of the faces it was trained on
+    options: dict[str, Any]  # the preset factory's arguments, rebuild the same model
+    steps: int  # training steps done when the weights were saved
+    version: int
+    model_dir: Path
+
+    @property
+    def coverage(self) -> float:
+        return self.template.coverage
+
+    @property
+    def widths(self) -> dict[str, Any]:
+        return {key: self.options.get(key) for key in ("encoder_widths", "bottleneck", "decoder_widths")}
+
+
+def write_model_json(model_dir: str | Path, preset: str, model, template: Template, steps: int, **extra: Any) -> None:
+    options = dict(model.options)
+    write_json_atomic(Path(model_dir) / MODEL_JSON, {
+        "format": FORMAT, "version": FORMAT_VERSION, "preset": preset, "resolution": int(model.resolution),
+        "coverage": template.coverage, "template": template.as_dict(),
+        "widths": {key: options.get(key) for key in ("encoder_widths", "bottleneck", "decoder_widths")},
+        "options": options, "steps": int(steps), "parameters": sum(p.numel() for p in model.parameters()),
+        "tool": f"faceswap {__version__}", **extra,
+    })
+
+
+def save_weights(model_dir: str | Path, model) -> None:
+    from safetensors.torch import save_file
+
+    state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.state_dict().items()}
+    with atomic_path(Path(model_dir) / WEIGHTS_FILE) as temp_path:
+        save_file(state, str(temp_path), metadata={"format": FORMAT})
+
+
+def read_info(model_dir: str | Path) -> ModelInfo:
+    model_dir = Path(model_dir)
+    if not (model_dir / MODEL_JSON).is_file():
+        raise UserError(f"'{model_dir}' is not a swap model folder (it has no {MODEL_JSON}); pass the -m folder of `faceswap train`.")
+    data = read_json(model_dir / MODEL_JSON, "model description")
+    if data.get("format") != FORMAT or data.get("version") != FORMAT_VERSION:
+        raise UserError(f"'{model_dir / MODEL_JSON}' is format {data.get('format')} version {data.get('version')}, "
+                        f"this faceswap reads {FORMAT} version {FORMAT_VERSION}; retrain the model with this version.")
+    try:
+        return ModelInfo(preset=data["preset"], resolution=int(data["resolution"]), template=Template.from_dict(data["template"]),
+                         options=dict(data["options"]), steps=int(data.get("steps", 0)), version=int(data["version"]),
+                         model_dir=model_dir)
+    except (KeyError, TypeError, ValueError) as error:
+        raise UserError(f"'{model_dir / MODEL_JSON}' is missing or has malformed fields ({error}); retrain the model.") from error
+
+
+def build_model(info: ModelInfo):
+    from faceswap.registry import get
+
+    options = {key: tuple(value) if isinstance(value, list) else value for key, value in info.options.items()}
+    return get("swap_model", info.preset)(**options)
+
+
+def load_swap_model(model_dir: str | Path, device: Any = "cpu"):
+    """(model in eval mode on ``device``, ModelInfo). ``device``: a torch.device or auto/cpu/cuda[:N]/mps."""
+    import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from faceswap.runtime import pick_device
+
+    info = read_info(model_dir)
+    weights_path = info.model_dir / WEIGHTS_FILE
+    if not weights_path.is_file():
+        raise UserError(f"'{info.model_dir}' has no {WEIGHTS_FILE} yet; let `faceswap train` run until its first save.")
+    device = device if isinstance(device, torch.device) else pick_device(str(device))
+    model = build_model(info)
+    try:
+        state = load_file(str(weights_path))
+        model.load_state_dict(state)
+    except (SafetensorError, RuntimeError, OSError) as error:
+        raise UserError(f"The weights '{weights_path}' do not fit its model.json ({str(error).splitlines()[0]}); "
+                        "retrain or restore the folder.") from error
+    return model.to(device).eval(), info

@@ -1,0 +1,55 @@
+"""The face-swap objective as an engine task: one forward through the shared encoder and both
+decoders (so DDP sees every parameter), returning the loss and per-person metrics.
+
+Training batches are augmented here, on the device the engine moved them to. The augmentation's
+random numbers come from a generator seeded by (seed, rank, call count); the call count is a
+buffer in the task's state, so a resumed run draws exactly the warps the uninterrupted one would.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from faceswap.align.template import Template
+from faceswap.swap.augment import AugmentSettings, augment, plain
+from faceswap.swap.loss import SwapLoss
+
+
+class SwapTask(nn.Module):
+    def __init__(self, model: nn.Module, template: Template, stored_size: int, augment_settings: AugmentSettings,
+                 loss: SwapLoss, eyes_weight: float = 3.0, mouth_weight: float = 2.0, seed: int = 0):
+        super().__init__()
+        self.model = model
+        self.loss = loss
+        self.augment_settings = augment_settings
+        self.seed = seed
+        weights = torch.from_numpy(template.region_weights(stored_size, eyes=eyes_weight, mouth=mouth_weight))
+        self.register_buffer("region_weights", weights.view(1, 1, stored_size, stored_size), persistent=False)
+        self.register_buffer("augment_calls", torch.zeros((), dtype=torch.int64))
+
+    def _generator(self, device: torch.device) -> tuple[torch.Generator, int]:
+        """A generator for this call's augmentation, and the call's number (counted in the state)."""
+        rank = torch.distributed.get_rank() if torch.distributed.is_available() and torch.distributed.is_initialized() else 0
+        calls = int(self.augment_calls)
+        generator = torch.Generator(device=device)
+        generator.manual_seed((self.seed * 1_000_003 + rank * 7_919 + calls) % 2**63)
+        self.augment_calls += 1
+        return generator, calls
+
+    def prepare(self, faces_uint8: torch.Tensor, generator: torch.Generator | None, calls: int = 0):
+        size = self.model.resolution
+        if generator is None:
+            return plain(faces_uint8, self.region_weights, size)
+        return augment(faces_uint8, self.region_weights, size, self.augment_settings.at(calls), generator)
+
+    def forward(self, batch) -> dict[str, torch.Tensor]:
+        """batch: (faces A, faces B) or {"a": ..., "b": ...}, each (N, 4, S, S) uint8 RGB + mask."""
+        faces_a, faces_b = (batch["a"], batch["b"]) if isinstance(batch, dict) else batch
+        generator, calls = self._generator(faces_a.device) if self.training else (None, 0)
+        side_a, side_b = self.prepare(faces_a, generator, calls), self.prepare(faces_b, generator, calls)
+        faces_a, masks_a, faces_b, masks_b = self.model(side_a.inputs, side_b.inputs)
+        result_a = self.loss(faces_a, masks_a, side_a)
+        result_b = self.loss(faces_b, masks_b, side_b)
+        metrics = {f"{name}_a": value.detach() for name, value in result_a.items()}
+        metrics.update({f"{name}_b": value.detach() for name, value in result_b.items()})
+        return {"loss": result_a["loss"] + result_b["loss"], **metrics}

@@ -1,0 +1,183 @@
+"""`train_swap(config)`: load both people's faces, build the model, and fit it on the engine.
+
+The model folder describes itself (model.json) from the first moment; the weights in it, the
+preview and the timelapse are refreshed at every checkpoint, including the one the engine
+writes when training is interrupted with Ctrl-C.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Iterable
+
+import torch
+from torch.utils.data import TensorDataset
+
+from faceswap.align.template import Template
+from faceswap.config import write_resolved
+from faceswap.errors import UserError
+from faceswap.swap import model_dir as model_files
+from faceswap.swap.augment import AugmentSettings
+from faceswap.swap.config import SwapTrainConfig
+from faceswap.swap.data import FaceSet, check_templates, held_out_indices, load_face_set
+from faceswap.swap.loss import SwapLoss
+from faceswap.swap.preview import render_preview, write_preview
+from faceswap.swap.task import SwapTask
+
+log = logging.getLogger("faceswap.swap")
+
+
+def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, float]:
+    """Train (or with ``config.resume`` continue) a swap model in ``config.model_dir``; returns the final metrics.
+
+    ``callbacks`` are extra engine callbacks (see faceswap.engine.Callback).
+    """
+    from faceswap.engine import Trainer, seed_everything
+    from faceswap.registry import get
+
+    model_dir = Path(config.model_dir)
+    is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 checks and writes the folder
+    previous = _previous_model(model_dir, config, is_main)
+    seed_everything(config.seed)  # same initial weights on every rank and every run
+    if previous is None:
+        model = get("swap_model", config.preset)(resolution=config.resolution, encoder_widths=config.encoder_widths,
+                                                 bottleneck=config.bottleneck, decoder_widths=config.decoder_widths)
+        preset = config.preset
+    else:
+        model, preset = model_files.build_model(previous), previous.preset
+    # Kept at twice the model size (at most the crop size) so that augmentation resamples from detail.
+    stored_size = min(_template_size(config.faces_a) or 2 * model.resolution, 2 * model.resolution)
+    sides = {side: load_face_set(folder, stored_size, config.min_faces, f"faces folder of {side}")
+             for side, folder in (("A", config.faces_a), ("B", config.faces_b))}
+    template = sides["A"].template
+    check_templates(template, sides["B"].template)
+    if previous is not None and not previous.template.fits(template):
+        raise UserError(f"The model in '{model_dir}' was trained on faces aligned as {previous.template.as_dict()}, "
+                        f"these are {template.as_dict()}; extract with the model's settings or train a new model.")
+    train_a, val_a = _split(sides["A"], config)
+    train_b, val_b = _split(sides["B"], config)
+    log.info("Faces: A %d train + %d held out, B %d train + %d held out; model %s at %d px, %.2fM parameters.",
+             len(train_a), len(val_a), len(train_b), len(val_b), preset, model.resolution,
+             sum(p.numel() for p in model.parameters()) / 1e6)
+
+    if previous is None and hasattr(model, "init_from_faces"):  # optional for third-party models
+        model.init_from_faces(train_a.faces, train_b.faces)
+    if is_main:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        if previous is None:
+            model_files.write_model_json(model_dir, preset, model, template, steps=0)
+        write_resolved(config, model_dir / "train_config.json")
+    task = SwapTask(model, template, sides["A"].faces.shape[-1], _augment_settings(config), _loss(config),
+                    config.eyes_weight, config.mouth_weight, config.seed)
+    preview_rows = min(config.preview_faces, len(val_a), len(val_b))
+    exporter = ModelExporter(model_dir, preset, template, val_a.faces[:preview_rows], val_b.faces[:preview_rows],
+                             config.timelapse)
+    train_data = paired(train_a.faces, train_b.faces)
+    trainer = Trainer(task, _engine_config(config, model_dir, len(train_data)), callbacks=[exporter, *callbacks])
+    return trainer.fit(train_data, paired(val_a.faces, val_b.faces))
+
+
+def _previous_model(model_dir: Path, config: SwapTrainConfig, is_main: bool = True):
+    """The ModelInfo to continue from (resume), None for a new model; refuses to overwrite a model."""
+    has_model = (model_dir / model_files.MODEL_JSON).is_file()
+    if not config.resume:
+        if not is_main:
+            return None  # rank 0 checks (and may already have written model.json)
+        if has_model or (model_dir / model_files.TRAINING_DIR).exists():
+            raise UserError(f"The folder '{model_dir}' already holds a swap model; pass --resume to continue training it "
+                            "or choose another --model-dir.")
+        return None
+    if not has_model:
+        log.info("No model in %s yet; starting a new one.", model_dir)
+        return None
+    info = model_files.read_info(model_dir)
+    if config.preset != info.preset and config.preset != "original":
+        raise UserError(f"'{model_dir}' holds a '{info.preset}' model, not '{config.preset}'; drop --preset when resuming.")
+    return info
+
+
+def _template_size(folder: str) -> int | None:
+    """The crop size the faces folder says it has (None if unreadable: load_face_set reports that)."""
+    from faceswap.align import alignments as alignments_file
+
+    try:
+        return alignments_file.load(folder).template.size
+    except UserError:
+        return None
+
+
+def _split(faces: FaceSet, config: SwapTrainConfig) -> tuple[FaceSet, FaceSet]:
+    train, held_out = held_out_indices(len(faces), config.val_fraction, config.max_val_faces)
+    return faces.subset(train), faces.subset(held_out)
+
+
+def paired(faces_a: torch.Tensor, faces_b: torch.Tensor) -> TensorDataset:
+    """Pairs (A face, B face); the shorter side repeats so that an epoch covers the longer one.
+
+    A TensorDataset, so the engine gathers whole batches at once rather than item by item.
+    """
+    length = max(len(faces_a), len(faces_b))
+    index = torch.arange(length)
+    return TensorDataset(faces_a[index % len(faces_a)], faces_b[index % len(faces_b)])
+
+
+def _augment_settings(config: SwapTrainConfig) -> AugmentSettings:
+    return AugmentSettings(warp=config.warp, rotation=config.rotation, zoom=config.zoom, shift=config.shift,
+                           flip=config.flip, colour=config.colour, ramp_calls=config.augment_ramp)
+
+
+def _loss(config: SwapTrainConfig) -> SwapLoss:
+    return SwapLoss(config.ssim_weight, config.l1_weight, config.mask_weight, config.background_weight)
+
+
+def _engine_config(config: SwapTrainConfig, model_dir: Path, pairs: int):
+    from faceswap.engine import TrainConfig
+
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    return TrainConfig(
+        out_dir=str(model_dir / model_files.TRAINING_DIR), epochs=None, max_steps=config.steps,
+        max_minutes=config.minutes, batch_size=config.batch_size, num_workers=config.num_workers,
+        drop_last=pairs >= config.batch_size * world_size, lr=config.lr, optimizer="adam",
+        schedule=config.schedule, warmup_steps=config.warmup_steps, grad_clip=config.grad_clip,
+        precision=config.precision, device=config.device, threads=_threads(config, world_size), seed=config.seed,
+        deterministic=config.deterministic, log_every=config.log_every, eval_every=config.eval_every,
+        save_every=config.save_every, keep_last=config.keep_last, best_metric="val_loss", best_mode="min",
+        resume=config.resume, progress=config.progress)
+
+
+def _threads(config: SwapTrainConfig, world_size: int) -> int:
+    """0 means auto: on the CPU, half the logical cores per process.
+
+    Convolutions of this size gain little from more threads, and a thread team that waits for a
+    core another process holds makes every step pay for it (16x slower seen on a busy 2-core
+    machine); on a GPU the library default is kept.
+    """
+    from faceswap.runtime import pick_device
+
+    if config.threads or pick_device(config.device).type != "cpu":
+        return config.threads
+    return max(1, (os.cpu_count() or 2) // (2 * world_size))
+
+
+class ModelExporter:
+    """Engine callback: at every checkpoint, refresh the model folder's weights, model.json and preview."""
+
+    def __init__(self, model_dir: Path, preset: str, template: Template, preview_a: torch.Tensor,
+                 preview_b: torch.Tensor, timelapse: str | None):
+        self.model_dir, self.preset, self.template = model_dir, preset, template
+        self.preview_a, self.preview_b, self.timelapse = preview_a, preview_b, timelapse
+
+    def on_checkpoint(self, trainer, step: int, path: Path) -> None:
+        model = trainer.task.model
+        model_files.save_weights(self.model_dir, model)
+        model_files.write_model_json(self.model_dir, self.preset, model, self.template, steps=step)
+        image = render_preview(model, self.preview_a, self.preview_b)
+        write_preview(image, self.model_dir / model_files.PREVIEW_FILE, self.timelapse, step)
+
+    def on_eval(self, trainer, step: int, metrics: dict[str, float]) -> None:
+        if trainer.is_main_process:
+            log.info("step %d validation: A->A SSIM %.3f L1 %.4f | B->B SSIM %.3f L1 %.4f | %.1f examples/s", step,
+                     metrics.get("val_ssim_a", float("nan")), metrics.get("val_l1_a", float("nan")),
+                     metrics.get("val_ssim_b", float("nan")), metrics.get("val_l1_b", float("nan")),
+                     trainer.last_metrics.get("samples_per_s", float("nan")))

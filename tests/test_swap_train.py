@@ -1,0 +1,120 @@
+"""A short CPU run of the 64 px `original` preset on real faces (the `trained_swap_model` fixture):
+it learns, it beats the mean face on held-out faces, it writes a usable, self-describing model folder."""
+from __future__ import annotations
+
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from faceswap.align import alignments as alignments_file
+from faceswap.errors import UserError
+from faceswap.swap import ModelInfo, SwapTrainConfig, load_swap_model, train_swap
+from faceswap.swap.data import held_out_indices, load_face_set
+from faceswap.swap.loss import masked_l1, masked_ssim
+from faceswap.swap.preview import COLUMNS, HEADER_PX, MIN_TILE_PX
+
+
+def _metric_rows(model_dir, key):
+    with open(model_dir / "training" / "metrics.csv") as handle:
+        return [(int(row["step"]), float(row[key])) for row in csv.DictReader(handle) if row.get(key)]
+
+
+def _held_out(faces_dir, size):
+    """(train faces, held-out faces) as float NCHW RGB + mask, split as training split them."""
+    defaults = SwapTrainConfig(faces_a="a", faces_b="b", model_dir="m")
+    faces = load_face_set(faces_dir, size, min_faces=2).faces.float() / 255
+    train, held_out = held_out_indices(len(faces), defaults.val_fraction, defaults.max_val_faces)
+    return faces[train], faces[held_out]
+
+
+def test_training_loss_falls_clearly(trained_swap_model):
+    losses = _metric_rows(trained_swap_model, "loss")
+    assert losses[-1][0] == 300
+    assert losses[-1][1] < 0.8 * losses[0][1], losses
+    val_ssim = _metric_rows(trained_swap_model, "val_ssim_a")
+    assert val_ssim and val_ssim[-1][0] == 300
+
+
+@pytest.mark.parametrize("side", ["a", "b"])
+def test_reconstruction_beats_the_mean_face_on_held_out_faces(trained_swap_model, extracted_faces, side):
+    model, info = load_swap_model(trained_swap_model, "cpu")
+    train, held_out = _held_out(extracted_faces[side], info.resolution)
+    faces, masks = held_out[:, :3], held_out[:, 3:]
+    with torch.no_grad():
+        rebuilt, learned_masks = model.decode(faces, side)
+    mean_face = train[:, :3].mean(0, keepdim=True).expand_as(faces)
+    assert masked_ssim(rebuilt, faces, masks) > masked_ssim(mean_face, faces, masks) + 0.01
+    assert masked_l1(rebuilt, faces, masks) < masked_l1(mean_face, faces, masks)
+    # the learned mask covers the face: high inside the extracted mask, low outside it
+    inside = (learned_masks * masks).sum() / masks.sum()
+    outside = (learned_masks * (1 - masks)).sum() / (1 - masks).sum()
+    assert inside > 0.6 and outside < 0.4, (float(inside), float(outside))
+
+
+def test_model_folder_describes_itself(trained_swap_model, extracted_faces):
+    description = json.loads((trained_swap_model / "model.json").read_text())
+    template = alignments_file.load(extracted_faces["a"]).template
+    assert description["preset"] == "original" and description["resolution"] == 64
+    assert description["template"] == template.as_dict() and description["coverage"] == template.coverage
+    assert description["steps"] == 300 and description["version"] == 1
+    assert description["widths"]["encoder_widths"] and description["widths"]["decoder_widths"]
+    model, info = load_swap_model(trained_swap_model, torch.device("cpu"))
+    assert isinstance(info, ModelInfo) and info.resolution == 64 and info.template.fits(template)
+    assert not model.training
+    crops = torch.from_numpy(np.stack([cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+                                       for path in sorted((extracted_faces["a"] / "faces").glob("*.png"))[:3]]))
+    faces = crops.permute(0, 3, 1, 2).float() / 255
+    swapped, masks = model.swap(faces, "a2b")
+    assert swapped.shape == (3, 3, 64, 64) and masks.shape == (3, 1, 64, 64)
+    assert 0 <= float(swapped.min()) and float(swapped.max()) <= 1 and 0 <= float(masks.min()) and float(masks.max()) <= 1
+    assert (trained_swap_model / "train_config.json").is_file()
+
+
+def test_checkpoints_load_without_pickle(trained_swap_model):
+    from safetensors.torch import load_file
+
+    weights = load_file(str(trained_swap_model / "model.safetensors"))
+    assert any(name.startswith("decoder_b.") for name in weights)
+    latest = json.loads((trained_swap_model / "training" / "checkpoints" / "latest.json").read_text())
+    folder = trained_swap_model / "training" / "checkpoints" / latest["dir"]
+    state = torch.load(folder / "trainer_state.pt", map_location="cpu", weights_only=True)
+    assert state["optimizer"]["state"]
+    task_weights = load_file(str(folder / "model.safetensors"))
+    assert int(task_weights["augment_calls"]) == 300
+    assert torch.equal(task_weights["model.decoder_b.to_face_and_mask.weight"], weights["decoder_b.to_face_and_mask.weight"])
+
+
+def test_preview_grid_shows_the_faces(trained_swap_model, extracted_faces):
+    preview = cv2.imread(str(trained_swap_model / "preview.png"))
+    assert preview is not None
+    tile = max(64, MIN_TILE_PX)
+    rows = (preview.shape[0] - HEADER_PX) // tile
+    assert rows >= 2 and preview.shape[1] == len(COLUMNS) * tile
+    _, held_a = _held_out(extracted_faces["a"], tile)
+    _, held_b = _held_out(extracted_faces["b"], tile)
+
+    def tile_at(row, column):
+        top = HEADER_PX + row * tile
+        return cv2.cvtColor(preview[top:top + tile, column * tile:(column + 1) * tile], cv2.COLOR_BGR2GRAY).astype(np.float32)
+
+    def correlation(x, y):
+        return float(np.corrcoef(x.ravel(), y.ravel())[0, 1])
+
+    for row in range(rows):
+        for column, held in ((0, held_a), (3, held_b)):
+            source = (held[row, :3].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
+            source_gray = cv2.cvtColor(source, cv2.COLOR_RGB2GRAY).astype(np.float32)
+            assert correlation(tile_at(row, column), source_gray) > 0.95  # the input column is that held-out face
+            assert correlation(tile_at(row, column + 1), tile_at(row, column)) > 0.6  # its reconstruction looks like it
+        assert tile_at(row, 2).std() > 10 and tile_at(row, 5).std() > 10  # swaps draw something, not a flat tile
+
+
+def test_training_refuses_to_overwrite_a_model(trained_swap_model, extracted_faces):
+    config = SwapTrainConfig(faces_a=str(extracted_faces["a"]), faces_b=str(extracted_faces["b"]),
+                             model_dir=str(trained_swap_model), steps=1)
+    with pytest.raises(UserError, match="--resume"):
+        train_swap(config)
