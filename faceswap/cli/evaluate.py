@@ -1,0 +1,45 @@
+"""`faceswap evaluate`: the quality report of a converted video."""
+from __future__ import annotations
+
+import argparse
+
+ORDER = 40
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="quality report of a converted video (detection, jitter, seams, untouched pixels)",
+        description="Measure a converted video: share of frames where a face is still detected, landmark jitter "
+                    "along tracks, a seam score, and with --reference that pixels away from the faces are unchanged.")
+    parser.add_argument("video", help="the converted video")
+    parser.add_argument("--reference", help="the video it was converted from (same frames)")
+    parser.add_argument("--reference-start", type=int, default=0, metavar="FRAME",
+                        help="first reference frame, for outputs of `convert --frames START:END` (default: 0)")
+    parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
+                        help="print the report as JSON (or write it to PATH)")
+    parser.add_argument("--tolerance", type=int, default=12, help="colour difference still counted as unchanged (default: 12)")
+    parser.add_argument("--detector", help="face detector plugin (default: extract's default)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = library default)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from faceswap.convert.evaluate import evaluate, write_report
+    from faceswap.errors import UserError
+
+    for path in filter(None, (args.video, args.reference)):
+        if not Path(path).is_file():
+            raise UserError(f"The video '{path}' does not exist; check the path.")
+    report = evaluate(args.video, args.reference, tolerance=args.tolerance, detector=args.detector,
+                      device=args.device, threads=args.threads, reference_start=args.reference_start)
+    if args.json == "-":
+        print(json.dumps(report.as_dict(), indent=1))
+    else:
+        if args.json:
+            write_report(report, json_path=args.json)
+        print(report.describe())
+    return 0

@@ -1,0 +1,29 @@
+"""Convert: swap faces in a video with a trained model, streaming from decode to encode.
+
+    from faceswap.convert import ConvertConfig, convert
+    summary = convert(ConvertConfig(input="in.mp4", model_dir="model", output="out.mp4"))
+
+Per frame: faces (from an earlier extract's alignments file, or found on the fly) -> aligned
+crops batched across frames through the model -> feathered mask -> colour match -> inverse warp
+-> blend -> encode with the input's audio. See ``pipeline.py``; batches of videos in
+``batch.py``, the quality report in ``evaluate.py``, the whole path on sample media in ``demo.py``.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from faceswap.convert.config import ConvertConfig
+
+if TYPE_CHECKING:
+    from faceswap.convert.pipeline import ConvertSummary, convert
+
+__all__ = ["ConvertConfig", "ConvertSummary", "convert"]
+
+
+def __getattr__(name: str) -> Any:
+    # the pipeline pulls in torch and video code; keep `import faceswap.convert.color` light
+    if name in ("convert", "ConvertSummary"):
+        from faceswap.convert import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)

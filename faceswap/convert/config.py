@@ -1,0 +1,77 @@
+"""Settings of `faceswap convert`: one frozen dataclass, the source of every default and flag."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from faceswap.errors import UserError
+
+
+@dataclass(frozen=True)
+class ConvertConfig:
+    input: str = field(default="", metadata={"help": "video, image or image folder to convert", "cli": False})
+    model_dir: str = field(default="", metadata={"help": "trained swap model folder", "cli": False})
+    output: str = field(default="", metadata={"help": "output video path (.mp4)", "cli": False})
+    alignments: str | None = field(default=None, metadata={
+        "help": "alignments.json (or its faces folder) from an earlier extract of the input; "
+                "without it faces are found on the fly"})
+    swap: Literal["a2b", "b2a"] = field(default="a2b", metadata={"help": "direction: render side A's faces as B, or B's as A"})
+    select: str = field(default="largest", metadata={"help": "which faces to swap: largest, all, or track=N"})
+    mask: Literal["learned", "landmarks", "combined"] = field(default="combined", metadata={
+        "help": "blend mask: the model's learned mask, the landmark face outline, or both"})
+    erode: float = field(default=2.0, metadata={"help": "shrink the mask by this percent of the face crop (negative grows it)"})
+    blur: float = field(default=6.0, metadata={"help": "feather the mask edge over this percent of the face crop"})
+    color: str = field(default="mean_std_lab", metadata={"help": "colour matcher plugin (see `faceswap plugins`): none, mean_std_lab, histogram"})
+    color_smoothing: float = field(default=0.8, metadata={
+        "help": "0..1: weight of the previous frames' colour statistics per track (against flicker)"})
+    seamless: bool = field(default=False, metadata={"help": "Poisson-blend the face in (cv2.seamlessClone) before feathering"})
+    frames: str | None = field(default=None, metadata={"help": "convert only frames START:END (END exclusive, either may be empty)"})
+    preview: int = field(default=0, metadata={"help": "write this many before/after PNG frames beside the output"})
+    side_by_side: str | None = field(default=None, metadata={"help": "also write a before|after comparison video here"})
+    batch_size: int = field(default=16, metadata={"help": "faces per model call, gathered across frames"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda, cuda:N or mps"})
+    threads: int = field(default=0, metadata={"help": "CPU threads for torch/OpenCV (0 = library default)"})
+    crf: int = field(default=18, metadata={"help": "x264 quality (lower is better, 18 is visually lossless)"})
+    encoder_preset: str = field(default="medium", metadata={"help": "x264 speed preset (ultrafast .. veryslow)"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise UserError(f"--batch-size must be at least 1, not {self.batch_size}.")
+        if not 0.0 <= self.color_smoothing < 1.0:
+            raise UserError(f"--color-smoothing must be in [0, 1), not {self.color_smoothing}.")
+        if self.blur < 0:
+            raise UserError(f"--blur must be 0 or more, not {self.blur}.")
+        if not 0 <= self.crf <= 51:
+            raise UserError(f"--crf must be between 0 and 51, not {self.crf}.")
+        if self.preview < 0:
+            raise UserError(f"--preview must be 0 or more, not {self.preview}.")
+        parse_selection(self.select)
+        parse_frame_range(self.frames)
+
+
+def parse_selection(select: str) -> tuple[str, int | None]:
+    """'largest' | 'all' | 'track=N' -> (mode, track id)."""
+    if select in ("largest", "all"):
+        return select, None
+    if select.startswith("track="):
+        try:
+            return "track", int(select.split("=", 1)[1])
+        except ValueError:
+            pass
+    raise UserError(f"--select '{select}' is not understood; use largest, all or track=N (N from the alignments file).")
+
+
+def parse_frame_range(frames: str | None) -> tuple[int, int | None]:
+    """'START:END' -> (start, end or None); END is exclusive."""
+    if not frames:
+        return 0, None
+    try:
+        start_text, end_text = frames.split(":")
+        start = int(start_text) if start_text.strip() else 0
+        end = int(end_text) if end_text.strip() else None
+    except ValueError:
+        raise UserError(f"--frames '{frames}' is not understood; use START:END frame numbers, e.g. 100:250.") from None
+    if start < 0 or (end is not None and end <= start):
+        raise UserError(f"--frames '{frames}' is empty or negative; use START:END with 0 <= START < END.")
+    return start, end

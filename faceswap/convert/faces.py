@@ -1,0 +1,75 @@
+"""Where convert's faces come from: an earlier extract's alignments file, or found on the fly.
+
+Both yield ``(frame, faces)`` with faces as ``FaceRecord``-like objects (``box``, ``landmarks``,
+``track_id``, ``matrix`` frame -> crop of ``template.size`` pixels), then ``select`` keeps the
+ones to swap.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from faceswap.align.template import Template
+from faceswap.errors import UserError
+
+FaceStream = Iterator[tuple[Any, list[Any]]]
+
+
+def check_template(faces_template: Template, model_template: Template, faces_origin: str) -> None:
+    if not model_template.fits(faces_template):
+        raise UserError(
+            f"The faces of {faces_origin} were aligned with template {faces_template.name} at coverage "
+            f"{faces_template.coverage}, but the model expects {model_template.name} at coverage "
+            f"{model_template.coverage}; re-run `faceswap extract` with the model's coverage.")
+
+
+def load_checked_alignments(alignments_path: str, video_path: str, reader_info, model_template: Template):
+    """The alignments file, after checking it was made from this very video and fits the model."""
+    from faceswap.align.alignments import load
+
+    alignments = load(alignments_path)
+    source, video = alignments.source, Path(video_path)
+    size_differs = source.file_size and video.is_file() and source.file_size != os.path.getsize(video)
+    count_differs = reader_info.frame_count_exact and source.frame_count != reader_info.frame_count
+    if size_differs or count_differs or (source.width, source.height) != (reader_info.width, reader_info.height):
+        raise UserError(
+            f"The alignments file '{alignments_path}' was made from '{source.path}' ({source.frame_count} frames, "
+            f"{source.file_size} bytes), not from '{video_path}'; run `faceswap extract` on this video or pass its own alignments.")
+    if not alignments.complete:
+        raise UserError(f"The alignments file '{alignments_path}' is from an extract that did not finish; "
+                        "finish it with `faceswap extract --resume`.")
+    check_template(alignments.template, model_template, f"'{alignments_path}'")
+    return alignments
+
+
+def from_alignments(frames: Iterable[Any], alignments) -> FaceStream:
+    faces_by_index = {record.index: record.faces for record in alignments.frames}
+    for frame in frames:
+        yield frame, faces_by_index.get(frame.index, [])
+
+
+def select(faces: list[Any], mode: str, track_id: int | None) -> list[Any]:
+    """The faces to swap: the largest in the frame, all of them, or one track."""
+    if mode == "all":
+        return list(faces)
+    if mode == "track":
+        return [face for face in faces if face.track_id == track_id]
+    if not faces:
+        return []
+    return [max(faces, key=_box_area)]
+
+
+def _box_area(face: Any) -> float:
+    x0, y0, x1, y1 = face.box
+    return max(0.0, x1 - x0) * max(0.0, y1 - y0)
+
+
+def find_on_the_fly(frames: Iterable[Any], config, model_template: Template) -> tuple[FaceStream, int]:
+    """Faces found while converting, with extract's detector, tracking and smoothing at its default
+    settings, aligned to the model's template. Returns (stream, crop size of the matrices)."""
+    from faceswap.extract import FaceFinder
+
+    finder = FaceFinder(select="all", device=config.device, threads=config.threads,
+                        coverage=model_template.coverage, progress=False)
+    return finder.find(frames), finder.template.size

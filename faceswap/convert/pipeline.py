@@ -1,0 +1,266 @@
+"""`convert`: decode -> faces -> batched swap -> blend -> encode, streaming with flat memory.
+
+Frames wait in a short queue until enough faces are gathered for one model call (across
+frames), then leave in order. Frames without faces to swap are written as they came. The
+output (and the optional side-by-side video) appear under their names only when complete.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from faceswap.convert.config import ConvertConfig, parse_frame_range, parse_selection
+from faceswap.convert.side_by_side import compose
+from faceswap.errors import UserError
+
+MAX_PENDING_FRAMES = 64  # bounds memory when faces are rare (e.g. long stretches without one)
+
+
+@dataclass
+class ConvertSummary:
+    output: str
+    frames: int
+    frames_swapped: int
+    faces_swapped: int
+    seconds: float
+    fps: float
+    skipped_frames: list[tuple[int, str]] = field(default_factory=list)
+    side_by_side: str | None = None
+    previews: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        text = (f"wrote {self.output}: {self.frames} frames, {self.faces_swapped} faces swapped in "
+                f"{self.frames_swapped} frames, {self.seconds:.1f} s ({self.fps:.1f} frames/s)")
+        for index, reason in self.skipped_frames:
+            text += f"\nskipped corrupt frame {index}: {reason}"
+        return text
+
+
+def convert(config: ConvertConfig) -> ConvertSummary:
+    """Swap the faces of ``config.input`` with the model in ``config.model_dir`` into ``config.output``."""
+    from faceswap import runtime
+    from faceswap.video import open_reader
+
+    check_paths(config)
+    runtime.set_threads(config.threads)
+    device = runtime.pick_device(config.device)
+    model, model_template, resolution, channels_rgb = load_model(config.model_dir, device)
+    from faceswap.convert.swapper import FaceSwapper
+
+    swapper = FaceSwapper(model, config.swap, device, resolution, model_template, config, channels_rgb)
+    start, end = parse_frame_range(config.frames)
+    started = time.perf_counter()
+    with open_reader(config.input, start=start, end=end) as reader:
+        frames = iter(reader)
+        first = next(frames, None)
+        if first is None:
+            raise UserError(f"No frame of '{config.input}' could be decoded in the range {config.frames or 'all'}; "
+                            "check the file and --frames.")
+        faces, faces_size = face_stream(config, reader.info, itertools.chain([first], frames), model_template)
+        with ExitStack() as outputs:
+            sinks = open_outputs(config, reader.info, first.time, start, outputs)
+            counts = write_swapped(swapped_frames(faces, faces_size, swapper, config), sinks, config, reader.skipped)
+        skipped = list(reader.skipped)
+    seconds = time.perf_counter() - started
+    return ConvertSummary(output=config.output, frames=counts["frames"], frames_swapped=counts["frames_swapped"],
+                          faces_swapped=counts["faces"], seconds=seconds, fps=counts["frames"] / max(seconds, 1e-9),
+                          skipped_frames=skipped, side_by_side=config.side_by_side, previews=sinks.preview_paths)
+
+
+def check_paths(config: ConvertConfig) -> None:
+    """Fail fast, before any work, on inputs and outputs that cannot work."""
+    if not config.input or not Path(config.input).exists():
+        raise UserError(f"The input '{config.input}' does not exist; give a video file, image or image folder.")
+    model_dir = Path(config.model_dir)
+    if not config.model_dir or not (model_dir / "model.json").is_file():
+        raise UserError(f"'{config.model_dir}' is not a trained model folder (no model.json); train one with `faceswap train`.")
+    for label, path in (("output", config.output), ("side-by-side output", config.side_by_side)):
+        if path is None:
+            continue
+        if not path:
+            raise UserError("No output path given; pass -o OUT.mp4.")
+        target = Path(path)
+        if target.resolve() == Path(config.input).resolve():
+            raise UserError(f"The {label} '{path}' is the input itself; choose another output path.")
+        if target.is_dir():
+            raise UserError(f"The {label} '{path}' is a folder; give a file name such as {target / 'out.mp4'}.")
+        parent = _existing_parent(target)
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise UserError(f"Cannot write the {label} '{path}' ('{parent}' is not writable); choose a writable location.")
+
+
+def _existing_parent(path: Path) -> Path:
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    return parent
+
+
+def load_model(model_dir: str, device) -> tuple[Any, Any, int, bool]:
+    """(model in eval mode, its Template, its input resolution, whether it takes RGB)."""
+    from faceswap.align.template import Template
+    from faceswap.swap import load_swap_model
+
+    model, info = load_swap_model(model_dir, device)
+    model.eval()
+    template = info.template if isinstance(info.template, Template) else Template.from_dict(info.template)
+    channels_rgb = getattr(info, "channel_order", "rgb").lower() == "rgb"  # swap models take RGB
+    return model, template, int(info.resolution), channels_rgb
+
+
+def face_stream(config: ConvertConfig, info, frames: Iterator, model_template) -> tuple[Iterator, int]:
+    """(iterator of (frame, faces), the crop size the faces' matrices are made for)."""
+    from faceswap.convert import faces
+
+    if config.alignments:
+        alignments = faces.load_checked_alignments(config.alignments, config.input, info, model_template)
+        return faces.from_alignments(frames, alignments), alignments.template.size
+    return faces.find_on_the_fly(frames, config, model_template)
+
+
+def swapped_frames(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig) -> Iterator[tuple[Any, np.ndarray, int]]:
+    """(frame, swapped image, faces swapped) in frame order.
+
+    Faces are gathered across frames into batches; while the model works on one batch (on a
+    worker thread: torch releases the GIL), this thread blends and encodes the one before and
+    decodes the next, so at most two batches are in memory.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="swap-model") as model_thread:
+        previous = None
+        for batch in _batches(face_iter, faces_size, swapper, config):
+            jobs = [job for _, frame_jobs in batch for job in frame_jobs]
+            current = (batch, model_thread.submit(swapper.run_model, jobs) if jobs else None)
+            if previous is not None:
+                yield from _finish(*previous, swapper)
+            previous = current
+        if previous is not None:
+            yield from _finish(*previous, swapper)
+
+
+def _batches(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig) -> Iterator[list[tuple[Any, list]]]:
+    """Lists of (frame, its face jobs) holding about ``batch_size`` faces (or MAX_PENDING_FRAMES frames)."""
+    from faceswap.convert.faces import select
+
+    mode, track = parse_selection(config.select)
+    pending: list[tuple[Any, list]] = []
+    pending_faces = 0
+    for frame, found in face_iter:
+        jobs = [swapper.prepare(frame.image, np.asarray(face.landmarks, np.float64), np.asarray(face.matrix, np.float64),
+                                faces_size, face.track_id) for face in select(found, mode, track)]
+        pending.append((frame, jobs))
+        pending_faces += len(jobs)
+        if pending_faces >= config.batch_size or len(pending) >= MAX_PENDING_FRAMES:
+            yield pending
+            pending, pending_faces = [], 0
+    if pending:
+        yield pending
+
+
+def _finish(pending: list[tuple[Any, list]], model_result, swapper) -> Iterator[tuple[Any, np.ndarray, int]]:
+    if model_result is not None:
+        faces_bgr, masks = model_result.result()
+    position = 0
+    for frame, jobs in pending:
+        image = frame.image.copy() if jobs else frame.image
+        for job in jobs:
+            swapper.paste(image, job, faces_bgr[position], masks[position])
+            position += 1
+        yield frame, image, len(jobs)
+
+
+@dataclass
+class Sinks:
+    writer: Any
+    side_by_side: Any
+    preview_dir: Path
+    preview_indices: set[int]
+    preview_paths: list[str] = field(default_factory=list)
+
+
+def open_outputs(config: ConvertConfig, info, first_time: float, start: int, stack: ExitStack) -> Sinks:
+    """The output video, the optional side-by-side video (both carry the sound from the first frame on) and previews."""
+    from faceswap.video import VideoWriter
+
+    audio = dict(audio_from=config.input if info.has_audio else None, audio_start=first_time)
+    writer = stack.enter_context(VideoWriter(config.output, info.width, info.height, info.fps, crf=config.crf,
+                                             preset=config.encoder_preset, **audio))
+    side_by_side = None
+    if config.side_by_side:
+        side_by_side = stack.enter_context(VideoWriter(config.side_by_side, 2 * info.width, info.height, info.fps,
+                                                       crf=config.crf, preset=config.encoder_preset, **audio))
+    return Sinks(writer, side_by_side, preview_folder(config.output), preview_indices(config, info, start))
+
+
+def preview_indices(config: ConvertConfig, info, start: int) -> set[int]:
+    """``config.preview`` frame indices spread evenly over the converted range."""
+    if not config.preview:
+        return set()
+    _, end = parse_frame_range(config.frames)
+    stop = info.frame_count if end is None else min(end, info.frame_count)
+    positions = np.linspace(start, max(start, stop - 1), config.preview + 2)[1:-1]
+    return {int(round(position)) for position in positions}
+
+
+def preview_folder(output: str) -> Path:
+    out = Path(output)
+    return out.with_name(f"{out.stem}_preview")
+
+
+def write_swapped(frames: Iterator[tuple[Any, np.ndarray, int]], sinks: Sinks, config: ConvertConfig,
+                  skipped: list[tuple[int, str]]) -> dict[str, int]:
+    """Encode the swapped frames; a frame the decoder skipped is filled with its predecessor so sound stays in sync."""
+    counts = {"frames": 0, "frames_swapped": 0, "faces": 0}
+    expected_index, last_written = None, None
+    for frame, image, faces_swapped in _with_progress(frames, config):
+        gap = 0 if expected_index is None else frame.index - expected_index
+        for _ in range(max(gap, 0)):
+            _write(sinks, last_written[0], last_written[1])
+            counts["frames"] += 1
+        _write(sinks, frame.image, image)
+        if frame.index in sinks.preview_indices:
+            _write_preview(sinks, frame.index, frame.image, image)
+        expected_index, last_written = frame.index + 1, (frame.image, image)
+        counts["frames"] += 1
+        counts["frames_swapped"] += faces_swapped > 0
+        counts["faces"] += faces_swapped
+    trailing = sum(1 for index, _ in skipped if expected_index is not None and index >= expected_index)
+    for _ in range(trailing):  # corrupt frames at the very end
+        _write(sinks, last_written[0], last_written[1])
+        counts["frames"] += 1
+    return counts
+
+
+def _write(sinks: Sinks, before: np.ndarray, after: np.ndarray) -> None:
+    sinks.writer.write(after)
+    if sinks.side_by_side is not None:
+        sinks.side_by_side.write(compose(before, after))
+
+
+def _write_preview(sinks: Sinks, index: int, before: np.ndarray, after: np.ndarray) -> None:
+    import cv2
+
+    from faceswap.fileio import atomic_path
+
+    sinks.preview_dir.mkdir(parents=True, exist_ok=True)
+    path = sinks.preview_dir / f"frame_{index:06d}.png"
+    with atomic_path(path) as temp:
+        if not cv2.imwrite(str(temp), compose(before, after)):
+            raise UserError(f"Cannot write the preview '{path}'; choose a writable output location.")
+    sinks.preview_paths.append(str(path))
+
+
+def _with_progress(frames: Iterator, config: ConvertConfig) -> Iterator:
+    if not config.progress:
+        return frames
+    from tqdm import tqdm
+
+    return tqdm(frames, desc="convert", unit="frame", leave=False)

@@ -1,0 +1,84 @@
+"""Per-face work of convert: aligned crops in, swapped and blended faces out, batched on the device."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceswap.align.template import Template
+from faceswap.align.transform import rescale, transform_points, warp_to_crop
+from faceswap.convert.blend import feathered_mask, landmark_mask, paste_face
+from faceswap.convert.config import ConvertConfig
+
+MIN_BLEND_SIZE = 128  # masks and colour matching work at least at this crop size, for smooth edges
+
+
+@dataclass
+class FaceJob:
+    """One face of one frame on its way through the model."""
+
+    track_id: int
+    matrix_blend: np.ndarray  # frame -> crop of blend_size pixels
+    landmarks_blend: np.ndarray  # (N, 2) in blend-crop pixels
+    model_input_bgr_uint8: np.ndarray  # (resolution, resolution, 3)
+
+
+class FaceSwapper:
+    """Runs the model on batches of aligned faces and pastes the results back into frames."""
+
+    def __init__(self, model, direction: str, device, resolution: int, template: Template, config: ConvertConfig,
+                 channels_rgb: bool = False):
+        from faceswap.convert.color import create
+
+        self.model, self.direction, self.device = model, direction, device
+        self.resolution, self.template, self.config = resolution, template, config
+        self.blend_size = max(resolution, MIN_BLEND_SIZE)
+        self.channels_rgb = channels_rgb
+        self.color_matcher = create(config.color, config.color_smoothing)
+
+    def prepare(self, frame_bgr_uint8: np.ndarray, landmarks_xy: np.ndarray, matrix_frame_to_crop: np.ndarray,
+                matrix_size: int, track_id: int) -> FaceJob:
+        """Cut the model's aligned input out of the frame."""
+        matrix_model = rescale(matrix_frame_to_crop, matrix_size, self.resolution)
+        matrix_blend = rescale(matrix_frame_to_crop, matrix_size, self.blend_size)
+        return FaceJob(track_id=track_id, matrix_blend=matrix_blend,
+                       landmarks_blend=transform_points(landmarks_xy, matrix_blend).astype(np.float32),
+                       model_input_bgr_uint8=warp_to_crop(frame_bgr_uint8, matrix_model, self.resolution))
+
+    def run_model(self, jobs: list[FaceJob]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, res, res, 3) uint8 BGR swapped faces and (N, res, res) float32 learned masks."""
+        import torch
+
+        crops_NHWC = np.stack([job.model_input_bgr_uint8 for job in jobs])
+        if self.channels_rgb:
+            crops_NHWC = crops_NHWC[..., ::-1]
+        batch = torch.from_numpy(np.ascontiguousarray(crops_NHWC)).to(self.device, non_blocking=True)
+        faces_NCHW = batch.permute(0, 3, 1, 2).float().div_(255.0)
+        with torch.inference_mode():
+            swapped_NCHW, masks_N1HW = self.model.swap(faces_NCHW, self.direction)
+            swapped_NHWC = swapped_NCHW.clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(0, 2, 3, 1)
+            masks_NHW = masks_N1HW.float().clamp(0, 1)[:, 0]
+        swapped = swapped_NHWC.cpu().numpy()
+        if self.channels_rgb:
+            swapped = swapped[..., ::-1]
+        return np.ascontiguousarray(swapped), masks_NHW.cpu().numpy()
+
+    def paste(self, frame_bgr_uint8: np.ndarray, job: FaceJob, swapped_bgr_uint8: np.ndarray,
+              learned_mask: np.ndarray) -> None:
+        """Mask, colour-match and blend one swapped face into its frame (in place).
+
+        Colour statistics are taken at the model's resolution (enough for means and
+        histograms); the mask is built at ``blend_size`` so its feathered edge stays smooth.
+        """
+        import cv2
+
+        size, config = self.blend_size, self.config
+        if size != self.resolution:
+            learned_mask = cv2.resize(learned_mask, (size, size), interpolation=cv2.INTER_LINEAR)
+        outline = landmark_mask(self.template, size, job.landmarks_blend) if config.mask != "learned" else None
+        mask = feathered_mask(config.mask, size, learned_mask, outline, config.erode, config.blur)
+        mask_model = mask if size == self.resolution else cv2.resize(mask, (self.resolution,) * 2, interpolation=cv2.INTER_AREA)
+        corrected = self.color_matcher(swapped_bgr_uint8, job.model_input_bgr_uint8, mask_model, job.track_id)
+        if size != self.resolution:
+            corrected = cv2.resize(corrected, (size, size), interpolation=cv2.INTER_CUBIC)
+        paste_face(frame_bgr_uint8, corrected, mask, job.matrix_blend, seamless=config.seamless)
