@@ -1,8 +1,8 @@
 """Where convert's faces come from: an earlier extract's alignments file, or found on the fly.
 
 Both yield ``(frame, faces)`` with faces as ``FaceRecord``-like objects (``box``, ``landmarks``,
-``track_id``, ``matrix`` frame -> crop of ``template.size`` pixels), then ``select`` keeps the
-ones to swap.
+``track_id``, ``matrix`` frame -> crop of ``template.size`` pixels); the pipeline's
+``FaceSelector`` then keeps the ones to swap.
 """
 from __future__ import annotations
 
@@ -47,22 +47,6 @@ def from_alignments(frames: Iterable[Any], alignments) -> FaceStream:
     faces_by_index = {record.index: record.faces for record in alignments.frames}
     for frame in frames:
         yield frame, faces_by_index.get(frame.index, [])
-
-
-def select(faces: list[Any], mode: str, track_id: int | None) -> list[Any]:
-    """The faces to swap: the largest in the frame, all of them, or one track."""
-    if mode == "all":
-        return list(faces)
-    if mode == "track":
-        return [face for face in faces if face.track_id == track_id]
-    if not faces:
-        return []
-    return [max(faces, key=_box_area)]
-
-
-def _box_area(face: Any) -> float:
-    x0, y0, x1, y1 = face.box
-    return max(0.0, x1 - x0) * max(0.0, y1 - y0)
 
 
 def find_on_the_fly(frames: Iterable[Any], config, model_template: Template) -> tuple[FaceStream, int]:

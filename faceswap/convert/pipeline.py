@@ -148,14 +148,15 @@ def swapped_frames(face_iter: Iterator, faces_size: int, swapper, config: Conver
 
 def _batches(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig) -> Iterator[list[tuple[Any, list]]]:
     """Lists of (frame, its face jobs) holding about ``batch_size`` faces (or MAX_PENDING_FRAMES frames)."""
-    from faceswap.convert.faces import select
+    from faceswap.extract.selection import FaceSelector
 
-    mode, track = parse_selection(config.select)
+    selector = FaceSelector(*parse_selection(config.select))
     pending: list[tuple[Any, list]] = []
     pending_faces = 0
     for frame, found in face_iter:
+        chosen = [found[i] for i in selector.choose([face.box for face in found], [face.track_id for face in found])]
         jobs = [swapper.prepare(frame.image, np.asarray(face.landmarks, np.float64), np.asarray(face.matrix, np.float64),
-                                faces_size, face.track_id) for face in select(found, mode, track)]
+                                faces_size, face.track_id) for face in chosen]
         pending.append((frame, jobs))
         pending_faces += len(jobs)
         if pending_faces >= config.batch_size or len(pending) >= MAX_PENDING_FRAMES:

@@ -92,27 +92,38 @@ class TensorBoardLog:
 
 
 class ProgressBar:
-    """tqdm bar on a terminal showing the loss and examples/s; silent elsewhere."""
+    """tqdm bar on a terminal showing the loss and examples/s; elsewhere (a log file, a
+    container, CI) one plain line every ``LINE_EVERY_S`` seconds, so long runs still show life."""
+
+    LINE_EVERY_S = 30.0
 
     def __init__(self, enabled: bool, total: int | None, initial: int):
         self.bar = None
+        self.enabled = enabled
+        self.total, self.step = total, initial
         self.examples_per_s = 0.0
-        self._last = time.monotonic()
+        self._last = self._last_line = time.monotonic()
         if enabled and sys.stderr.isatty():
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, mininterval=0.5)
 
     def update(self, samples: int, loss: float) -> None:
-        if self.bar is None:
+        if not self.enabled:
             return
         now = time.monotonic()
         rate = samples / max(now - self._last, 1e-9)
         self._last = now
+        self.step += 1
         # smoothed, so that the figure is readable while it changes
         self.examples_per_s = rate if not self.examples_per_s else 0.9 * self.examples_per_s + 0.1 * rate
-        self.bar.set_postfix({"loss": _cell(loss), "ex/s": f"{self.examples_per_s:.0f}"}, refresh=False)
-        self.bar.update(1)
+        if self.bar is not None:
+            self.bar.set_postfix({"loss": _cell(loss), "ex/s": f"{self.examples_per_s:.0f}"}, refresh=False)
+            self.bar.update(1)
+        elif now - self._last_line >= self.LINE_EVERY_S:
+            self._last_line = now
+            of_total = f"/{self.total}" if self.total else ""
+            print(f"step {self.step}{of_total}  loss {_cell(loss)}  {self.examples_per_s:.0f} examples/s", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:

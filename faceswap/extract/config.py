@@ -22,7 +22,7 @@ class ExtractConfig:
     batch_size: int = field(default=4, metadata={"help": "frames per detector call"})
     device: str = field(default="auto", metadata={"help": "auto, cpu or cuda (for the torch-based plugins)"})
     threads: int = field(default=0, metadata={"help": "compute threads; 0 keeps the library default"})
-    select: str = field(default="all", metadata={"help": "whose faces to keep: all, largest (one per frame) or track=N"})
+    select: str = field(default="all", metadata={"help": "whose faces to keep: all, largest (the person of the largest face, followed along their track) or track=N"})
     smooth: bool = field(default=True, metadata={"help": "smooth landmarks along each track (One-Euro filter)"})
     smooth_min_cutoff: float = field(default=1.0, metadata={"help": "One-Euro cutoff in Hz at rest: lower removes more jitter"})
     smooth_beta: float = field(default=30.0, metadata={"help": "One-Euro speed coefficient: higher follows fast motion with less lag"})

@@ -18,6 +18,7 @@ from faceswap.align.template import Template
 from faceswap.align.transform import five_points, frame_to_crop, transform_points, warp_to_crop
 from faceswap.extract.config import ExtractConfig
 from faceswap.extract.detectors._base import Detection, DetectorSettings, load_detector
+from faceswap.extract.selection import FaceSelector
 from faceswap.extract.smoothing import TrackSmoother
 from faceswap.extract.tracking import Tracker, follow_faces
 from faceswap.registry import get
@@ -62,6 +63,7 @@ class FaceFinder:
             raise UserError(f"The '{config.masker}' masker needs {self.masker.needs_landmarks} landmarks but the "
                             f"'{config.aligner}' aligner gives {self.aligner.landmark_count}; use --aligner fan68 or --masker outline.")
         self.tracker = Tracker()
+        self.selector = FaceSelector(config.select.split("=")[0], config.selected_track)
         self.smoother = TrackSmoother(config.smooth_min_cutoff, config.smooth_beta) if config.smooth else None
         self.position = 0  # frames seen so far (keyframes are positions divisible by `every`)
         self._previous_gray: np.ndarray | None = None
@@ -101,12 +103,7 @@ class FaceFinder:
         return [self._aligned(frame, detections[i], landmarks[i], track_ids[i]) for i in chosen]
 
     def _select(self, detections: list[Detection], track_ids: list[int]) -> list[int]:
-        if self.config.select == "largest" and detections:
-            return [int(np.argmax([(d.box[2] - d.box[0]) * (d.box[3] - d.box[1]) for d in detections]))]
-        wanted = self.config.selected_track
-        if wanted is not None:
-            return [i for i, track_id in enumerate(track_ids) if track_id == wanted]
-        return list(range(len(detections)))
+        return self.selector.choose([d.box for d in detections], track_ids)
 
     def _aligned(self, frame, detection: Detection, raw_landmarks: np.ndarray, track_id: int) -> FoundFace:
         landmarks = raw_landmarks
@@ -124,12 +121,13 @@ class FaceFinder:
 
     def state(self) -> dict:
         """What --resume needs to continue exactly where this finder is (JSON-able)."""
-        return {"position": self.position, "tracker": self.tracker.state(),
+        return {"position": self.position, "tracker": self.tracker.state(), "selector": self.selector.state(),
                 "smoother": self.smoother.state() if self.smoother else {}}
 
     def restore(self, state: dict) -> None:
         self.position = int(state["position"])
         self.tracker.restore(state["tracker"])
+        self.selector.restore(state.get("selector", {}))
         if self.smoother is not None:
             self.smoother.restore(state["smoother"])
 

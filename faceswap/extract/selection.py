@@ -1,0 +1,42 @@
+"""Whose faces to keep in each frame: all, one track, or the largest face's person.
+
+"largest" follows a person rather than a size: it takes the track of the largest face and
+keeps it while it stays in view and at least ``SWITCH_RATIO`` of the largest face, so two
+people of similar size never make the choice flip back and forth between frames.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+SWITCH_RATIO = 0.6
+
+
+class FaceSelector:
+    def __init__(self, mode: str, track_id: int | None = None):
+        if mode not in ("all", "largest", "track"):
+            raise ValueError(f"unknown selection mode {mode!r}")
+        self.mode, self.track_id = mode, track_id
+        self.current_track: int | None = None
+
+    def choose(self, boxes: Sequence[Sequence[float]], track_ids: Sequence[int]) -> list[int]:
+        """Indices of the faces to keep, given their boxes (x0, y0, x1, y1) and track ids."""
+        if self.mode == "all":
+            return list(range(len(boxes)))
+        if self.mode == "track":
+            return [i for i, track_id in enumerate(track_ids) if track_id == self.track_id]
+        if not boxes:
+            return []
+        areas = [max(0.0, x1 - x0) * max(0.0, y1 - y0) for x0, y0, x1, y1 in boxes]
+        largest = max(range(len(areas)), key=areas.__getitem__)
+        if self.current_track in track_ids:
+            current = list(track_ids).index(self.current_track)
+            if areas[current] >= SWITCH_RATIO * areas[largest]:
+                return [current]
+        self.current_track = track_ids[largest]
+        return [largest]
+
+    def state(self) -> dict:
+        return {"current_track": self.current_track}
+
+    def restore(self, state: dict) -> None:
+        self.current_track = state.get("current_track")
