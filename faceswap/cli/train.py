@@ -26,18 +26,23 @@ def add_parser(subparsers) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     import logging
+    import os
     import sys
 
     from faceswap.config import from_args
     from faceswap.swap import SwapTrainConfig, train_swap
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
+    is_main_process = int(os.environ.get("RANK", "0")) == 0  # under torchrun, one rank speaks for all
+    logging.basicConfig(level=logging.INFO if is_main_process else logging.WARNING,
+                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
     config = from_args(SwapTrainConfig, args, args.config)
     try:
         metrics = train_swap(config)
     except KeyboardInterrupt:
-        print(f"Interrupted; the model in '{config.model_dir}' is saved. Continue with --resume.", file=sys.stderr)
+        if is_main_process:
+            print(f"Interrupted; the model in '{config.model_dir}' is saved. Continue with --resume.", file=sys.stderr)
         return 130
     summary = ", ".join(f"{key} {metrics[key]:.4g}" for key in ("val_ssim_a", "val_ssim_b", "val_l1_a", "val_l1_b") if key in metrics)
-    print(f"Model saved in '{config.model_dir}' ({summary}).")
+    if is_main_process:
+        print(f"Model saved in '{config.model_dir}' ({summary}).")
     return 0

@@ -22,6 +22,7 @@ import numpy as np
 from faceswap.errors import UserError
 from faceswap.fileio import atomic_path
 from faceswap.video.audio import AudioTrack
+from faceswap.video.writers._base import FrameWriter
 
 AVCOL_SPC_SMPTE170M, AVCOL_RANGE_MPEG = 6, 1  # BT.601 matrix, limited (16-235) range
 CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
@@ -48,7 +49,7 @@ def pad_to_even(frame: np.ndarray) -> np.ndarray:
     return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
 
 
-class VideoWriter:
+class VideoWriter(FrameWriter):
     """``with VideoWriter(path, width, height, fps) as writer: writer.write(frame_bgr_uint8)``.
 
     ``audio_from``: a file whose audio is muxed in, cut to [audio_start, audio_end) seconds of
@@ -154,15 +155,6 @@ class VideoWriter:
         if self._atomic is not None:
             self._atomic.__exit__(_Aborted, _Aborted(), None)
             self._atomic = None
-
-    def __enter__(self) -> "VideoWriter":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def _check_settings(path: Path, width: int, height: int, fps: float, crf: int, preset: str) -> None:
