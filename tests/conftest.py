@@ -18,6 +18,17 @@ def asset():
     return assets.ensure
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Small models run fastest on one thread on a 2-core machine (see ASSETS.md pitfalls)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="session")
 def extracted_faces(tmp_path_factory, asset):
     """Faces of both sample talking-head videos, extracted once with the default settings.

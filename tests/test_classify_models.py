@@ -13,13 +13,7 @@ from faceswap import registry
 CLASSES = 3
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small models run fastest on one thread on a 2-core machine (see ASSETS.md pitfalls)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _input_size(name: str) -> int:
