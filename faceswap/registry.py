@@ -1,4 +1,4 @@
-"""One plugin registry for every family: detectors, aligners, maskers, swap models,
+"""One plugin registry for every family: detectors, aligners, maskers, segmenters, swap models,
 classifier models and heads, colour matchers, video writers.
 
 Built-ins register with the ``@register(family, name)`` decorator in the modules of their
@@ -37,6 +37,7 @@ FAMILIES: dict[str, Family] = {
         Family("detector", "faceswap.extract.detectors", "find faces and 5 landmarks in a frame"),
         Family("aligner", "faceswap.extract.aligners", "landmarks for a detected face"),
         Family("masker", "faceswap.extract.maskers", "face-region mask for an aligned face"),
+        Family("segmenter", "faceswap.segment.models", "networks that segment the visible face in an aligned crop"),
         Family("swap_model", "faceswap.swap.models", "shared-encoder / two-decoder autoencoders"),
         Family("color_matcher", "faceswap.convert.color", "colour correction of a swapped face"),
         Family("video_writer", "faceswap.video.writers", "where converted frames go"),

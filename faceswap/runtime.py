@@ -33,6 +33,7 @@ def set_threads(threads: int) -> None:
     """
     if threads < 0:
         raise UserError(f"--threads must be 0 (library default) or a positive number, not {threads}.")
+    keep_freed_memory()
     if threads == 0:
         return
     import cv2
@@ -41,3 +42,33 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
+_allocator_tuned = False
+
+
+def keep_freed_memory() -> None:
+    """Ask glibc's malloc to keep large freed blocks instead of returning them to the system.
+
+    CPU convolutions free and re-allocate the same large activation buffers every call; with
+    glibc's defaults each round trip goes through mmap/munmap and page faults, which cost a
+    quarter to a third of a small model's time on the CPU (measured on the segmenter). The
+    process keeps at most about the peak it already reached. A no-op off glibc.
+    """
+    global _allocator_tuned
+    if _allocator_tuned:
+        return
+    _allocator_tuned = True
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        mallopt = getattr(libc, "mallopt", None)
+    except OSError:
+        return
+    if mallopt is not None:
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+        mallopt(M_MMAP_THRESHOLD, 256 << 20)
+        mallopt(M_TRIM_THRESHOLD, 1 << 30)

@@ -100,7 +100,7 @@ def main() -> None:
     base = ConvertConfig(input=str(video), model_dir=str(model_dir), output=str(work / "converted.mp4"),
                          alignments=str(faces), frames=args.frames, batch_size=args.batch_size, device=args.device,
                          threads=args.threads, crf=args.crf, encoder_preset=args.encoder_preset, progress=False,
-                         mask="landmarks")  # an untrained learned mask is ~0.5 everywhere: blend every face anyway
+                         mask="outline")  # an untrained learned mask is ~0.5 everywhere: blend every face anyway
     convert(dataclasses.replace(base, frames=f"{start}:{start + 8}"))  # warm-up: imports, model load, codec init
 
     frames = plain_transcode(video, work / "plain.mp4", start, end, args.crf, args.encoder_preset)

@@ -46,13 +46,29 @@ def extracted_faces(tmp_path_factory, asset):
 
 
 @pytest.fixture(scope="session")
-def trained_swap_model(tmp_path_factory, extracted_faces):
-    """A 64 px `original` model trained for a few hundred steps on the two sample faces."""
+def trained_segmenter(tmp_path_factory, extracted_faces):
+    """The default Tiramisu segmenter fitted briefly on both sample faces folders."""
+    from faceswap.segment import SegmentTrainConfig, train_segmenter
+
+    out = tmp_path_factory.mktemp("segmenter") / "seg"
+    train_segmenter(SegmentTrainConfig(faces=(str(extracted_faces["a"]), str(extracted_faces["b"])), out_dir=str(out),
+                                       steps=SEGMENTER_TEST_STEPS, max_faces=200, progress=False, seed=0))
+    return out
+
+
+SEGMENTER_TEST_STEPS = 300
+
+
+@pytest.fixture(scope="session")
+def trained_swap_model(tmp_path_factory, extracted_faces, trained_segmenter):
+    """A 64 px `original` model trained for a few hundred steps on the two sample faces, with the
+    session's segmenter as its mask source (and so beside it for convert)."""
     from faceswap.swap import SwapTrainConfig, train_swap
 
     model_dir = tmp_path_factory.mktemp("swap_model")
     train_swap(SwapTrainConfig(faces_a=str(extracted_faces["a"]), faces_b=str(extracted_faces["b"]),
-                               model_dir=str(model_dir), preset="original", steps=300, seed=0))
+                               model_dir=str(model_dir), preset="original", steps=300, seed=0,
+                               segmenter=str(trained_segmenter)))
     return model_dir
 
 

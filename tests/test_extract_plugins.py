@@ -67,8 +67,8 @@ def test_aligner_contract(name, photo):
 
 
 @pytest.mark.parametrize("name", names("masker"))
-def test_masker_contract(name):
-    masker = get("masker", name)()
+def test_masker_contract(name, trained_segmenter, asset):
+    masker = get("masker", name)(segmenter_dir=str(trained_segmenter), device="cpu")
     template = Template(size=128)
     if masker.needs_landmarks == 68:
         angles = np.linspace(0, 2 * np.pi, 68, endpoint=False)
@@ -78,10 +78,20 @@ def test_masker_contract(name):
     else:
         landmarks = template.points().astype(np.float64)
         with pytest.raises(UserError):
-            get("masker", "hull")().mask(landmarks, template, 128)
-    mask = masker.mask(landmarks, template, 128)
-    assert mask.shape == (128, 128) and mask.dtype == np.uint8
-    assert mask[64, 64] == 255 and mask[0, 0] == 0
+            get("masker", "hull")().masks(None, [landmarks], template, 128)
+    crops = _aligned_crops(asset, template)
+    masks = masker.masks(crops if masker.needs_image else None, [landmarks] * len(crops), template, 128)
+    assert masks.shape == (len(crops), 128, 128) and masks.dtype == np.uint8
+    mouth_x, mouth_y = template.points()[3:].mean(axis=0).astype(int)  # the first face wears sunglasses: not its eyes
+    assert (masks[:, mouth_y, mouth_x] == 255).all() and (masks[:, 0, 0] == 0).all()
+    assert masker.masks(crops[:0] if masker.needs_image else None, [], template, 128).shape == (0, 128, 128)
+
+
+def _aligned_crops(asset, template: Template) -> np.ndarray:
+    """Real faces from the group photo, aligned to ``template`` (what maskers that look at images get)."""
+    photo = cv2.imread(str(asset("image_multi_face")))
+    detections = load_detector("centerface", DetectorSettings()).detect([photo])[0]
+    return np.stack([cv2.warpAffine(photo, frame_to_crop(d.landmarks, template), (128, 128)) for d in detections[:3]])
 
 
 def test_missing_weights_message_names_the_folder(monkeypatch, tmp_path):

@@ -32,12 +32,12 @@ def face_batch(small_faces):
 
 def _train(tmp_path, faces_a, faces_b, **options):
     return train_swap(SwapTrainConfig(faces_a=str(faces_a), faces_b=str(faces_b), model_dir=str(tmp_path / "model"),
-                                      steps=1, **options))
+                                      steps=1, segmenter="none", **options))
 
 
 def test_load_face_set_reads_crops_and_masks(small_faces):
     faces = load_face_set(small_faces["b"], 64, min_faces=2)
-    assert faces.faces.shape == (24, 4, 64, 64) and faces.faces.dtype == torch.uint8
+    assert faces.faces.shape == (24, 5, 64, 64) and faces.faces.dtype == torch.uint8
     mask = faces.faces[:, 3].float() / 255
     assert 0.15 < float(mask.mean()) < 0.85  # a face mask, not empty or full
     first = cv2.cvtColor(cv2.imread(str(small_faces["b"] / faces.names[0])), cv2.COLOR_BGR2RGB)

@@ -24,7 +24,7 @@ class SaveRankWeights:
         save_file(state, f"{out_dir}/rank{trainer.rank}.safetensors")
 
 train_swap(SwapTrainConfig(faces_a=faces_a, faces_b=faces_b, model_dir=model_dir, steps=4, batch_size=4,
-                           eval_every=2, save_every=2, min_faces=10, threads=1, device="cpu", progress=False,
+                           eval_every=2, save_every=2, min_faces=10, threads=1, device="cpu", progress=False, segmenter="none",
                            encoder_widths=%(encoder_widths)r, bottleneck=%(bottleneck)r, decoder_widths=%(decoder_widths)r),
            callbacks=[SaveRankWeights()])
 """

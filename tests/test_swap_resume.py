@@ -31,7 +31,7 @@ def _train_args(faces, model_dir: Path) -> list[str]:
     return [str(Path(sys.executable).parent / "faceswap"), "train", "-A", str(faces["a"]), "-B", str(faces["b"]),
             "-m", str(model_dir), "--steps", str(STEPS), "--save-every", "10", "--eval-every", "30", "--log-every", "10",
             "--batch-size", "4", "--min-faces", "10", "--deterministic", "--threads", "1", "--seed", "5",
-            "--no-progress", *widths]
+            "--no-progress", "--segmenter", "none", *widths]
 
 
 def _latest_step(model_dir: Path) -> int:
@@ -72,7 +72,8 @@ def test_resume_without_a_model_starts_one_and_refuses_another_preset(small_face
     from faceswap.swap import SwapTrainConfig, train_swap
 
     config = SwapTrainConfig(faces_a=str(small_faces["a"]), faces_b=str(small_faces["b"]), model_dir=str(tmp_path / "m"),
-                             steps=2, batch_size=4, min_faces=10, threads=1, resume=True, progress=False, **TINY_MODEL)
+                             steps=2, batch_size=4, min_faces=10, threads=1, resume=True, progress=False, segmenter="none",
+                             **TINY_MODEL)
     train_swap(config)
     assert json.loads((tmp_path / "m" / "model.json").read_text())["steps"] == 2
     with pytest.raises(UserError, match="drop --preset"):

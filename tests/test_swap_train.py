@@ -15,7 +15,8 @@ from faceswap.errors import UserError
 from faceswap.swap import ModelInfo, SwapTrainConfig, load_swap_model, train_swap
 from faceswap.swap.data import held_out_indices, load_face_set
 from faceswap.swap.loss import masked_l1, masked_ssim
-from faceswap.swap.preview import COLUMNS, HEADER_PX, MIN_TILE_PX
+from faceswap.grid import HEADER_PX, MIN_TILE_PX
+from faceswap.swap.preview import COLUMNS
 
 
 def _metric_rows(model_dir, key):
@@ -43,7 +44,7 @@ def test_training_loss_falls_clearly(trained_swap_model):
 def test_reconstruction_beats_the_mean_face_on_held_out_faces(trained_swap_model, extracted_faces, side):
     model, info = load_swap_model(trained_swap_model, "cpu")
     train, held_out = _held_out(extracted_faces[side], info.resolution)
-    faces, masks = held_out[:, :3], held_out[:, 3:]
+    faces, masks = held_out[:, :3], held_out[:, 3:4]
     with torch.no_grad():
         rebuilt, learned_masks = model.decode(faces, side)
     mean_face = train[:, :3].mean(0, keepdim=True).expand_as(faces)

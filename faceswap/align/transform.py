@@ -99,3 +99,19 @@ def crop_box(matrix_2x3: np.ndarray, size: int) -> np.ndarray:
     """The four corners of the crop in frame pixels, (4, 2), for drawing and bounds checks."""
     corners = np.array([[0, 0], [size, 0], [size, size], [0, size]], dtype=np.float64)
     return transform_points(corners, invert(matrix_2x3))
+
+
+def inside_frame_mask(matrix_2x3: np.ndarray, matrix_size: int, frame_width: int, frame_height: int,
+                      size: int) -> np.ndarray:
+    """(size, size) bool: which pixels of a ``size`` crop come from inside the frame.
+
+    ``matrix_2x3`` maps the frame to a crop of ``matrix_size`` pixels. Crops of faces near the
+    frame edge are padded by border replication; those stripes are not face and must not be
+    learned as such.
+    """
+    to_frame = invert(rescale(np.asarray(matrix_2x3, np.float64), matrix_size, size))
+    centres = np.arange(size, dtype=np.float64)  # OpenCV's convention: pixel centres at whole numbers
+    xs, ys = np.meshgrid(centres, centres)
+    frame_x = to_frame[0, 0] * xs + to_frame[0, 1] * ys + to_frame[0, 2]
+    frame_y = to_frame[1, 0] * xs + to_frame[1, 1] * ys + to_frame[1, 2]
+    return (frame_x >= -0.5) & (frame_x <= frame_width - 0.5) & (frame_y >= -0.5) & (frame_y <= frame_height - 0.5)

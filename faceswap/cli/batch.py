@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 ORDER = 35
-_NOT_FOR_BATCH = ("alignments", "side_by_side", "preview", "frames", "progress")
+_NOT_FOR_BATCH = ("alignments", "side_by_side", "preview", "frames", "progress", "writer")  # outputs are .mp4
 
 
 def add_parser(subparsers) -> None:

@@ -8,16 +8,22 @@ ORDER = 40
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "evaluate", help="quality report of a converted video (detection, jitter, seams, untouched pixels)",
+        "evaluate", help="quality report of a converted video (detection, jitter, seams, untouched pixels, verdicts)",
         description="Measure a converted video: share of frames where a face is still detected, landmark jitter "
-                    "along tracks, a seam score, and with --reference that pixels away from the faces are unchanged.")
+                    "along tracks, a seam score, and with --reference that pixels away from the faces are unchanged "
+                    "and how much changed just outside the face; with --reference it also gives plain verdicts "
+                    "(seam: clean / visible / hard edge, outside the face: clean / changed, or face lost).")
     parser.add_argument("video", help="the converted video")
     parser.add_argument("--reference", help="the video it was converted from (same frames)")
     parser.add_argument("--reference-start", type=int, default=0, metavar="FRAME",
                         help="first reference frame, for outputs of `convert --frames START:END` (default: 0)")
     parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
                         help="print the report as JSON (or write it to PATH)")
-    parser.add_argument("--tolerance", type=int, default=12, help="colour difference still counted as unchanged (default: 12)")
+    parser.add_argument("--tolerance", type=int, default=12,
+                        help="colour difference still counted as unchanged, 0..255 (default: 12)")
+    parser.add_argument("--segmenter", metavar="DIR",
+                        help="trained segmenter folder whose face region the band outside the face is measured from "
+                             "(default: the landmark outline; needs --reference)")
     parser.add_argument("--detector", help="face detector plugin (default: extract's default)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = library default)")
@@ -34,8 +40,11 @@ def run(args: argparse.Namespace) -> int:
     for path in filter(None, (args.video, args.reference)):
         if not Path(path).is_file():
             raise UserError(f"The video '{path}' does not exist; check the path.")
+    if args.segmenter and not Path(args.segmenter).is_dir():
+        raise UserError(f"The segmenter folder '{args.segmenter}' does not exist; check the path or leave out --segmenter.")
     report = evaluate(args.video, args.reference, tolerance=args.tolerance, detector=args.detector,
-                      device=args.device, threads=args.threads, reference_start=args.reference_start)
+                      device=args.device, threads=args.threads, reference_start=args.reference_start,
+                      segmenter_dir=args.segmenter)
     if args.json == "-":
         print(json.dumps(report.as_dict(), indent=1))
     else:

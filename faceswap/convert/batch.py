@@ -1,6 +1,7 @@
 """`faceswap batch`: convert many videos with one model, locally or on a Ray cluster.
 
-Outputs are named after their inputs (``OUT_DIR/<input stem>.mp4``). An output that exists is
+Outputs are named after their inputs (``OUT_DIR/<input stem>.mp4``, always the ``mp4`` writer);
+faces are found on the fly with the config's ``detector``. An output that exists is
 complete (convert writes to a temporary name and renames), so a second run skips it. A file
 that fails is reported with its reason and does not stop the others.
 """
@@ -124,10 +125,13 @@ def convert_one(input_path: str, output_path: str, config_values: dict[str, Any]
 def run_batch(inputs: list[str], model_dir: str, out_dir: str, config: ConvertConfig | None = None,
               backend: str = "local", workers: int = 1, address: str | None = None, overwrite: bool = False) -> BatchSummary:
     """Convert every input video into ``out_dir``; returns what was done, skipped and failed (with reasons)."""
+    from faceswap.convert.pipeline import check_plugins
+
     base = dataclasses.replace(config or ConvertConfig(), model_dir=str(model_dir), alignments=None,
-                               side_by_side=None, preview=0, progress=False)
+                               side_by_side=None, preview=0, progress=False, writer="mp4")
     if not (Path(model_dir) / "model.json").is_file():
         raise UserError(f"'{model_dir}' is not a trained model folder (no model.json); train one with `faceswap train`.")
+    check_plugins(base)  # an unknown --detector or --color stops the batch once, not once per file
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -7,48 +7,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceswap.align.template import Template
+def feathered_mask(mask_HW_float01: np.ndarray, erode_percent: float, blur_percent: float) -> np.ndarray:
+    """(size, size) float32 in [0, 1]: the mask shrunk, then its edge feathered *inward*.
 
-MaskKind = str  # "learned" | "landmarks" | "combined"
-
-
-def landmark_mask(template: Template, size: int, landmarks_crop_xy: np.ndarray) -> np.ndarray:
-    """(size, size) float32 in [0, 1]: the face region of an aligned crop from its landmarks.
-
-    68 points: their hull raised over the forehead; 5 points: the template's face outline
-    fitted onto them (the extract stage draws its stored masks the same way).
+    The mask is eroded by ``erode_percent`` plus the feather's whole reach before blurring, so
+    the soft edge ends at the mask's own edge: no pixel outside the (real) face is blended, and
+    nothing of the other face's background can leak in. Zero at the crop border too.
     """
-    from faceswap.align.mask import hull_mask, outline_mask
-
-    if len(landmarks_crop_xy) >= 68:
-        mask = hull_mask(landmarks_crop_xy[:68], size)
-    else:
-        mask = outline_mask(landmarks_crop_xy, template, size)
-    return mask.astype(np.float32) / 255.0
-
-
-def feathered_mask(kind: MaskKind, size: int, learned_HW_float01: np.ndarray | None, landmark_HW_float01: np.ndarray | None,
-                   erode_percent: float, blur_percent: float) -> np.ndarray:
-    """(size, size) float32 in [0, 1]: chosen mask, eroded (or dilated), edge blurred, zero at the crop border."""
     import cv2
 
-    if learned_HW_float01 is None or kind == "landmarks":
-        mask = landmark_HW_float01
-    elif kind == "learned":
-        mask = learned_HW_float01
-    else:  # combined: the face must be both in the outline and in what the model drew
-        mask = np.minimum(learned_HW_float01, landmark_HW_float01)
-    mask = (mask > 0.5).astype(np.float32)
-    erode_px = int(round(abs(erode_percent) / 100.0 * size))
-    if erode_px > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode_px + 1, 2 * erode_px + 1))
-        mask = cv2.erode(mask, kernel) if erode_percent > 0 else cv2.dilate(mask, kernel)
+    size = mask_HW_float01.shape[0]
+    inside = (mask_HW_float01 > 0.5).astype(np.float32)
+    inside[0], inside[-1], inside[:, 0], inside[:, -1] = 0, 0, 0, 0  # no hard edge at the crop border
+    binary = inside
     blur_px = int(round(blur_percent / 100.0 * size))
-    margin = blur_px + 1
-    mask[:margin], mask[-margin:], mask[:, :margin], mask[:, -margin:] = 0, 0, 0, 0  # no hard edge at the crop border
-    if blur_px > 0:
-        mask = cv2.GaussianBlur(mask, (2 * blur_px + 1, 2 * blur_px + 1), 0)
-    return np.clip(mask, 0.0, 1.0)
+    shrink_px = int(round(erode_percent / 100.0 * size)) + blur_px
+    if shrink_px > 0:
+        binary = cv2.erode(binary, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * shrink_px + 1, 2 * shrink_px + 1)))
+    if blur_px > 0:  # a (2b+1) kernel reaches b pixels: the extra erosion above
+        binary = cv2.GaussianBlur(binary, (2 * blur_px + 1, 2 * blur_px + 1), blur_px / 2.5)
+    return np.clip(binary * inside, 0.0, 1.0)  # the square kernel's corners reach a little further: cut them
 
 
 def _frame_roi(matrix_frame_to_crop: np.ndarray, crop_box: tuple[int, int, int, int],

@@ -15,12 +15,21 @@ class ConvertConfig:
     alignments: str | None = field(default=None, metadata={
         "help": "alignments.json (or its faces folder) from an earlier extract of the input; "
                 "without it faces are found on the fly"})
+    detector: str = field(default="centerface", metadata={
+        "help": "face detector plugin for faces found on the fly (without --alignments); see `faceswap plugins`"})
+    writer: str = field(default="auto", metadata={
+        "help": "video_writer plugin for the output: auto is png_folder for an output path without a suffix "
+                "(a folder of frames) and mp4 otherwise; or any registered name (see `faceswap plugins`)"})
     swap: Literal["a2b", "b2a"] = field(default="a2b", metadata={"help": "direction: render side A's faces as B, or B's as A"})
     select: str = field(default="largest", metadata={"help": "which faces to swap: largest, all, or track=N"})
-    mask: Literal["learned", "landmarks", "combined"] = field(default="combined", metadata={
-        "help": "blend mask: the model's learned mask, the landmark face outline, or both"})
-    erode: float = field(default=2.0, metadata={"help": "shrink the mask by this percent of the face crop (negative grows it)"})
-    blur: float = field(default=6.0, metadata={"help": "feather the mask edge over this percent of the face crop"})
+    mask: str = field(default="auto", metadata={
+        "help": "blend mask: auto (the model folder's segmenter when it has one, else combined), segmenter, "
+                "outline, hull (any masker plugin), learned (the model's own mask), or combined (learned within the landmark outline)"})
+    segmenter: str | None = field(default=None, metadata={
+        "help": "segmenter folder for --mask segmenter/auto (default: MODEL_DIR/segmenter)"})
+    erode: float = field(default=1.0, metadata={"help": "shrink the mask by this percent of the face crop before feathering (0..25)"})
+    blur: float = field(default=4.0, metadata={
+        "help": "feather the mask edge inward over this percent of the face crop: the blend never reaches past the mask"})
     color: str = field(default="mean_std_lab", metadata={"help": "colour matcher plugin (see `faceswap plugins`): none, mean_std_lab, histogram"})
     color_smoothing: float = field(default=0.8, metadata={
         "help": "0..1: weight of the previous frames' colour statistics per track (against flicker)"})
@@ -40,8 +49,11 @@ class ConvertConfig:
             raise UserError(f"--batch-size must be at least 1, not {self.batch_size}.")
         if not 0.0 <= self.color_smoothing < 1.0:
             raise UserError(f"--color-smoothing must be in [0, 1), not {self.color_smoothing}.")
-        if self.blur < 0:
-            raise UserError(f"--blur must be 0 or more, not {self.blur}.")
+        if not 0 <= self.blur <= 25:
+            raise UserError(f"--blur must be between 0 and 25 (percent of the face crop), not {self.blur}.")
+        if not 0 <= self.erode <= 25:
+            raise UserError(f"--erode must be between 0 and 25 (percent of the face crop), not {self.erode}; "
+                            "the mask only shrinks, so that nothing outside the face changes.")
         if not 0 <= self.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, not {self.crf}.")
         if self.preview < 0:

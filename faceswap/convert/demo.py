@@ -1,7 +1,8 @@
 """`faceswap demo`: the whole path on the sample media, into one folder.
 
 extract both sample talking-head videos -> train the 64 px `original` preset for a time budget
--> convert the WolfgangLanger video to the other face -> side-by-side video, last training
+(a quarter of it fits the face segmenter that masks training and convert) -> convert the
+WolfgangLanger video to the other face -> side-by-side video, last training
 preview and the evaluate report. Each stage leaves its result on disk and is skipped when a
 finished result is there, so an interrupted demo continues where it stopped.
 """
@@ -69,7 +70,7 @@ def run_demo(config: DemoConfig, log=print) -> DemoResult:
     _convert(videos["a"], faces["a"], model_dir, swapped, side_by_side, config, log)
     preview = _copy_training_preview(model_dir, out / "training_preview.png")
     report_json, report_text = out / "report.json", out / "report.txt"
-    _evaluate(swapped, videos["a"], report_json, report_text, config, log)
+    _evaluate(swapped, videos["a"], model_dir, report_json, report_text, config, log)
     return DemoResult(swapped, side_by_side, preview, report_json, report_text)
 
 
@@ -98,7 +99,8 @@ def _train(faces: dict[str, Path], model_dir: Path, minutes: float, config: Demo
         log(f"train: done before ({read_json(marker)['minutes']:g} minutes), reusing {model_dir}")
         return model_dir
     resume = (model_dir / "model.json").is_file()
-    log(f"train the 64 px 'original' preset for {minutes:g} minutes -> {model_dir}" + (" (resuming)" if resume else ""))
+    log(f"train the face segmenter and the 64 px 'original' preset for {minutes:g} minutes -> {model_dir}"
+        + (" (resuming)" if resume else ""))
     options = {"batch_size": config.batch_size} if config.batch_size else {}
     started = time.perf_counter()
     train_swap(SwapTrainConfig(faces_a=str(faces["a"]), faces_b=str(faces["b"]), model_dir=str(model_dir),
@@ -131,14 +133,17 @@ def _copy_training_preview(model_dir: Path, target: Path) -> Path | None:
     return target
 
 
-def _evaluate(swapped: Path, reference: Path, report_json: Path, report_text: Path, config: DemoConfig, log) -> None:
+def _evaluate(swapped: Path, reference: Path, model_dir: Path, report_json: Path, report_text: Path, config: DemoConfig,
+              log) -> None:
     from faceswap.convert.evaluate import evaluate, write_report
 
     if report_json.is_file() and report_text.is_file() and report_json.stat().st_mtime >= swapped.stat().st_mtime:
         log(f"evaluate: done before, reusing {report_text}")
         return
     log(f"evaluate {swapped.name} against {reference.name}")
-    report = evaluate(str(swapped), reference=str(reference), device=config.device, threads=config.threads)
+    segmenter = model_dir / "segmenter"  # the real face outline for the "just outside the face" band
+    report = evaluate(str(swapped), reference=str(reference), device=config.device, threads=config.threads,
+                      segmenter_dir=str(segmenter) if (segmenter / "segmenter.json").is_file() else None)
     write_report(report, json_path=report_json, text_path=report_text)
     log("  " + report.describe().replace("\n", "\n  "))
 

@@ -4,8 +4,9 @@
   frames where it finds one in the reference, when a reference is given).
 - landmark_jitter: mean frame-to-frame acceleration of the landmarks along each track, in
   percent of the eye distance; smooth motion scores near 0, shaking faces score high.
-- seam_color_step: how much the Lab colour jumps across the face outline beyond the trend of
-  the rings just inside and outside it, averaged over sectors around the face. With a
+- seam_color_step: how much the Lab colour jumps across the face outline (the outline masker's,
+  where convert blends five-landmark faces) beyond the trend of the rings just inside and
+  outside it, averaged over sectors around the face. With a
   reference it is measured on the change (output - reference): 0 for an untouched video,
   small for a feathered blend, the height of the step for a hard seam.
 - seam_gradient_ratio: gradient strength (of lightness) on the outline over that on the rings
@@ -13,6 +14,16 @@
   it is taken on the change: 0 for an untouched video, ~1 or less for a feathered blend.
 - with a reference: unchanged_share, the share of pixels away from every face (in either
   video) whose colour stays within ``tolerance`` of the reference, and their mean difference.
+- with a reference: outside_band_changed_share, over the reference's faces, the share of the
+  pixels in a band from 4% to 15% of the face width outside the real face outline (the outline
+  masker's region, or a trained segmenter's with ``segmenter_dir``) whose colour moved by more
+  than ``tolerance``. Convert blends only inside the face, so a halo or a mask drawn too big
+  shows up here.
+- verdicts in plain words, with a reference: seam_verdict (clean / visible / hard edge) and
+  outside_verdict (clean / changed); verdict is the worst of them, or "face lost" when the face
+  is found in under 90% of the frames; verdict_reasons says why. Without a reference the
+  picture's own edges at the outline (jaw line, hair) look like seams, so only "face lost" is
+  judged and the verdict is otherwise "n/a".
 """
 from __future__ import annotations
 
@@ -26,6 +37,34 @@ SECTORS = 16
 RING_PERCENT = 4.0  # ring width, percent of the eye distance x 4 (about the face width)
 FACE_MARGIN = 0.15  # the face region (for "away") is the aligned crop grown by this share
 DEFAULT_TOLERANCE = 12  # max channel difference still counted as unchanged (x264 noise at CRF 18 stays below)
+BAND_PERCENT = (4.0, 15.0)  # the outside band, percent of the face width (4 x eye distance) beyond the outline
+
+# Verdict thresholds, calibrated with `python tests/test_evaluate.py`: the first 24 frames of two
+# sample videos, each face replaced by a colour-shifted copy of itself (BGR -12/+8/+30 unless
+# noted) pasted with a mask eroded and feathered inside the outline, a hard one, one dilated 12%
+# of the crop past it (halo), or nothing; measured against the source (seam scores on the change):
+#   wolfgang                  step   ratio  outside  ->  seam / outside
+#   untouched (re-encoded)    0.76   1.00    0.22%       clean / clean
+#   feathered inside          4.48   0.86    0.18%       clean / clean
+#   convert's default mask    4.46   0.94    0.19%       clean / clean
+#   halo                      3.39   0.86   63.19%       clean / changed
+#   hard, subtle (-4/+3/+10)  4.51   1.35    0.18%       visible
+#   narrow 1% feather        10.63   1.06    0.18%       visible
+#   feathered, strong (+75)  11.04   0.68    0.17%       visible
+#   hard                     15.90   2.77    0.18%       hard edge
+#   single_face: untouched 1.02 / 1.14 / 0.10%, feathered 4.63 / 0.97 / 0.09%, halo 1.86 / 1.32 /
+#   61.09%, hard +45 36.74 / 8.58 / 0.12%.
+# Without a reference the scores are taken on the picture, where the jaw line and hair are edges
+# too: untouched 41.6 / 1.13 and hard 46.9 / 1.38 (wolfgang), untouched 25.6 / 1.26 and hard +45
+# 26.9 / 2.52 (single_face) do not separate, so the seam verdict needs a reference.
+SEAM_VISIBLE_STEP = 7.0  # Lab step (8-bit units) from which a seam is "visible": clean <= 4.63, visible >= 10.6
+SEAM_SHARP_RATIO = 1.2  # ... or a smaller step, if sharp: hard subtle 1.35 against feathered <= 0.97, narrow 1.06
+SEAM_SHARP_STEP = 3.0  # ... but not below this step (the untouched and halo clips reach 1.32 at steps <= 1.86)
+SEAM_HARD_STEP = 8.0  # a "hard edge" is a step this high (hard 15.9, 36.7)
+SEAM_HARD_RATIO = 1.9  # ... that is this sharp (hard 2.77, 8.58; visible cases <= 1.35)
+OUTSIDE_CHANGED_SHARE = 0.03  # the issue's rule: at most 3% of the outside band may change
+FACE_LOST_SHARE = 0.9  # below this share of frames with a face found, the verdict is "face lost"
+SEVERITY = ("clean", "visible", "changed", "hard edge", "face lost")  # the overall verdict is the worst seen
 
 
 @dataclass
@@ -52,6 +91,12 @@ class EvaluateReport:
     unchanged_share: float | None = None
     away_mean_abs_diff: float | None = None
     tolerance: int = DEFAULT_TOLERANCE
+    outside_band_changed_share: float | None = None
+    outside_band_mask: str | None = None  # "outline" or the segmenter folder that drew the face region
+    seam_verdict: str | None = None  # clean | visible | hard edge (None: no seam measured)
+    outside_verdict: str | None = None  # clean | changed (None without a reference)
+    verdict: str = "n/a"  # the worst of the two, or "face lost"; "n/a" when nothing could be judged
+    verdict_reasons: dict[str, str] = field(default_factory=dict)  # seam / outside / face -> why, in words
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +114,14 @@ class EvaluateReport:
         if self.unchanged_share is not None:
             lines.append(f"  pixels away from faces unchanged (within {self.tolerance}): {100 * self.unchanged_share:.2f}%, "
                          f"mean difference {self.away_mean_abs_diff:.2f}")
+        if self.reference is not None:
+            low, high = BAND_PERCENT
+            share = "n/a" if self.outside_band_changed_share is None else f"{100 * self.outside_band_changed_share:.2f}%"
+            drawn_by = "landmark outline" if self.outside_band_mask == "outline" else f"segmenter {self.outside_band_mask}'s face region"
+            lines.append(f"  changed just outside the face ({low:g}-{high:g}% of the face width beyond the "
+                         f"{drawn_by}, by more than {self.tolerance}): {share} of pixels")
+        lines.append(f"  verdict: {self.verdict}")
+        lines += [f"    {part}: {reason}" for part, reason in self.verdict_reasons.items()]
         return "\n".join(lines)
 
 
@@ -78,17 +131,21 @@ def _fmt(value: float | None) -> str:
 
 def evaluate(video: str, reference: str | None = None, tolerance: int = DEFAULT_TOLERANCE,
              detector: str | None = None, device: str = "auto", threads: int = 0,
-             reference_start: int = 0) -> EvaluateReport:
+             reference_start: int = 0, segmenter_dir: str | None = None) -> EvaluateReport:
     """Measure a converted video (and compare it with the video it was made from; for an output
-    of `convert --frames START:END` pass ``reference_start=START``)."""
+    of `convert --frames START:END` pass ``reference_start=START``). ``segmenter_dir``: a trained
+    segmenter draws the face region that the outside band is measured from (default: the outline)."""
     from faceswap import runtime
     from faceswap.video import open_reader
 
+    _check_options(tolerance, reference, segmenter_dir)
     runtime.set_threads(threads)
     output_faces = _FaceTracker()
     reference_faces = _FaceTracker()
     output_seams = SeamStats()
     away = {"pixels": 0, "unchanged": 0, "abs_diff": 0.0}
+    band = {"pixels": 0, "changed": 0}
+    face_regions = _face_region_masks(segmenter_dir, device) if reference is not None else None
     frames = 0
     with open_reader(video) as out_reader:
         out_stream = find_faces(out_reader, detector, device)
@@ -107,7 +164,23 @@ def evaluate(video: str, reference: str | None = None, tolerance: int = DEFAULT_
                     reference_faces.add(frame.index, ref_faces)  # by output position: the two may start apart
                     _seams(frame.image, faces, output_seams, reference_bgr=ref_frame.image)
                     _away_from_faces(frame.image, ref_frame.image, faces + ref_faces, tolerance, away)
-    return _report(video, reference, frames, output_faces, reference_faces, output_seams, away, tolerance)
+                    regions = face_regions(ref_frame.image, ref_faces)
+                    _outside_band(frame.image, ref_frame.image, ref_faces, regions, tolerance, band)
+    report = _report(video, reference, frames, output_faces, reference_faces, output_seams, away, tolerance)
+    if reference is not None:
+        report.outside_band_changed_share = band["changed"] / band["pixels"] if band["pixels"] else None
+        report.outside_band_mask = str(segmenter_dir) if segmenter_dir else "outline"
+    return add_verdicts(report)
+
+
+def _check_options(tolerance: int, reference: str | None, segmenter_dir: str | None) -> None:
+    from faceswap.errors import UserError
+
+    if not 0 <= tolerance <= 255:
+        raise UserError(f"The tolerance (--tolerance) is a colour difference in 8-bit levels, from 0 to 255, not {tolerance}.")
+    if segmenter_dir and reference is None:
+        raise UserError(f"The segmenter '{segmenter_dir}' draws the face region for the band outside the face, "
+                        f"which is measured against a reference; add --reference.")
 
 
 def _report(video, reference, frames, output_faces, reference_faces, output_seams, away, tolerance):
@@ -178,41 +251,74 @@ def _five(face: Any) -> np.ndarray:
     return five_points(np.asarray(face.landmarks, np.float64))
 
 
-def _face_outline(face: Any) -> np.ndarray:
-    """(N, 2) the template's face outline placed on the face by its five landmarks, frame pixels."""
+def _face_width(face: Any) -> float:
+    """4 x the eye distance of the five landmarks, frame pixels (about the width of the face)."""
+    five = _five(face)
+    return 4 * float(np.linalg.norm(five[1] - five[0]))
+
+
+def _outline_regions(faces: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The outline masker's face region of each face: (mask in aligned-crop pixels, float in
+    [0, 1], frame -> crop matrix), Template() geometry; the region convert blends 5-point faces in."""
+    from faceswap.align.mask import outline_mask
     from faceswap.align.template import Template
-    from faceswap.align.transform import frame_to_crop, invert, transform_points
+    from faceswap.align.transform import frame_to_crop, transform_points
 
     template = Template()
-    matrix = frame_to_crop(_five(face), template)
-    return transform_points(template.face_outline(template.size), invert(matrix))
+    regions = []
+    for face in faces:
+        matrix = frame_to_crop(_five(face), template)
+        mask = outline_mask(transform_points(_five(face), matrix), template, template.size)
+        regions.append((mask.astype(np.float32) / 255.0, matrix))
+    return regions
+
+
+def _region_in_frame(mask_crop: np.ndarray, matrix: np.ndarray, shape: tuple[int, ...], margin: float):
+    """((x0, y0, x1, y1), uint8 0/1 face region in that frame box) for a crop-pixel mask, or None
+    when it is empty or off the frame; the box is the region grown by ``margin`` pixels."""
+    import cv2
+
+    from faceswap.align.transform import invert, transform_points
+
+    inside = np.asarray(mask_crop) > 0.5
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if len(rows) == 0:
+        return None
+    to_frame = invert(matrix)
+    corners = np.array([[cols[0], rows[0]], [cols[-1] + 1, rows[0]], [cols[0], rows[-1] + 1], [cols[-1] + 1, rows[-1] + 1]])
+    corners = transform_points(corners, to_frame)
+    pad = int(np.ceil(margin)) + 2
+    height, width = shape[:2]
+    x0, y0 = np.maximum(np.floor(corners.min(axis=0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(axis=0)).astype(int) + pad, (width, height))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    to_frame[:, 2] -= (x0, y0)
+    warped = cv2.warpAffine(np.asarray(mask_crop, np.float32), to_frame, (int(x1 - x0), int(y1 - y0)),
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    return (int(x0), int(y0), int(x1), int(y1)), (warped > 0.5).astype(np.uint8)
 
 
 def _seams(image_bgr: np.ndarray, faces: list[Any], stats: SeamStats, reference_bgr: np.ndarray | None = None) -> None:
-    """Seam scores around each face; with a reference both are taken on the change (output -
-    reference, Lab), so the scene's own edges near the outline do not count."""
+    """Seam scores around each face, along the outline masker's face outline (where convert
+    blends); with a reference both are taken on the change (output - reference, Lab), so the
+    scene's own edges near the outline do not count."""
     import cv2
 
-    height, width_px = image_bgr.shape[:2]
-    for face in faces:
-        five = _five(face)
-        width = max(2.0, RING_PERCENT / 100.0 * 4 * float(np.linalg.norm(five[1] - five[0])))
-        outline = _face_outline(face)
-        margin = int(np.ceil(2 * width)) + 2  # only the box around the outline is looked at
-        x0, y0 = np.maximum(np.floor(outline.min(axis=0)).astype(int) - margin, 0)
-        x1, y1 = np.minimum(np.ceil(outline.max(axis=0)).astype(int) + margin, (width_px, height))
-        if x1 - x0 < 4 or y1 - y0 < 4:
+    for face, (mask_crop, matrix) in zip(faces, _outline_regions(faces)):
+        width = max(2.0, RING_PERCENT / 100.0 * _face_width(face))
+        placed = _region_in_frame(mask_crop, matrix, image_bgr.shape, margin=2 * width)  # only the box around it is looked at
+        if placed is None:
             continue
+        (x0, y0, x1, y1), region = placed
         box = image_bgr[y0:y1, x0:x1]
         lab = cv2.cvtColor(box, cv2.COLOR_BGR2LAB).astype(np.float32)
         if reference_bgr is not None:
             lab -= cv2.cvtColor(reference_bgr[y0:y1, x0:x1], cv2.COLOR_BGR2LAB).astype(np.float32)
         grey = cv2.GaussianBlur(np.ascontiguousarray(lab[..., 0]), (3, 3), 0)
         gradient = cv2.magnitude(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-        region = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.fillPoly(region, [np.round(outline - (x0, y0)).astype(np.int32)], 1)
         signed = _signed_distance(region)  # > 0 outside the outline
-        step = _sector_color_step(lab, signed, width, five.mean(axis=0) - (x0, y0))
+        step = _sector_color_step(lab, signed, width, _five(face).mean(axis=0) - (x0, y0))
         if step is not None:
             stats.color_step.append(step)
         border = np.abs(signed) <= 1.5
@@ -277,6 +383,95 @@ def _away_from_faces(image: np.ndarray, reference: np.ndarray, faces: list[Any],
     away["pixels"] += int(difference.size)
     away["unchanged"] += int((difference <= tolerance).sum())
     away["abs_diff"] += float(difference.sum())
+
+
+def _face_region_masks(segmenter_dir: str | None, device: str):
+    """A function (frame, faces) -> [(face region in crop pixels, float in [0, 1], frame -> crop
+    matrix)]: the outline masker's region, or the one a trained segmenter predicts."""
+    if not segmenter_dir:
+        return lambda image_bgr, faces: _outline_regions(faces)
+    from faceswap.align.transform import frame_to_crop, warp_to_crop
+    from faceswap.segment import load_segmenter
+
+    segmenter = load_segmenter(segmenter_dir, device)
+    template = segmenter.template
+
+    def predicted(image_bgr: np.ndarray, faces: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+        if not faces:
+            return []
+        matrices = [frame_to_crop(_five(face), template) for face in faces]
+        crops_NHWC = np.stack([warp_to_crop(image_bgr, matrix, template.size) for matrix in matrices])
+        return list(zip(np.asarray(segmenter.predict(crops_NHWC), np.float32), matrices))
+    return predicted
+
+
+def _outside_band(image: np.ndarray, reference: np.ndarray, faces: list[Any], regions: list[tuple[np.ndarray, np.ndarray]],
+                  tolerance: int, band: dict) -> None:
+    """Count the pixels from BAND_PERCENT[0] to [1] % of the face width outside each face region
+    (and inside no other face), and those whose max channel difference exceeds ``tolerance``."""
+    import cv2
+
+    low, high = (percent / 100.0 for percent in BAND_PERCENT)
+    placed = []
+    for face, (mask_crop, matrix) in zip(faces, regions):
+        width = _face_width(face)
+        found = _region_in_frame(mask_crop, matrix, image.shape, margin=high * width)
+        if found is not None:
+            placed.append((*found, low * width, high * width))
+    any_face = np.zeros(image.shape[:2], np.uint8)
+    for (x0, y0, x1, y1), region, _, _ in placed:
+        any_face[y0:y1, x0:x1] |= region
+    for (x0, y0, x1, y1), region, inner, outer in placed:
+        outside = cv2.distanceTransform(1 - region, cv2.DIST_L2, 3)  # pixels to the region, 0 inside
+        in_band = (outside > inner) & (outside <= outer) & (any_face[y0:y1, x0:x1] == 0)
+        difference = np.abs(image[y0:y1, x0:x1].astype(np.int16) - reference[y0:y1, x0:x1].astype(np.int16)).max(axis=2)
+        band["pixels"] += int(in_band.sum())
+        band["changed"] += int((in_band & (difference > tolerance)).sum())
+
+
+def add_verdicts(report: EvaluateReport) -> EvaluateReport:
+    """Fill in the plain-word verdicts (and their reasons) from the report's numbers."""
+    reasons: dict[str, str] = {}
+    if report.reference is not None:
+        report.seam_verdict, reasons["seam"] = seam_verdict(report.seam_color_step, report.seam_gradient_ratio)
+        report.outside_verdict, reasons["outside"] = outside_verdict(report.outside_band_changed_share)
+    else:
+        reasons["seam"] = "n/a: judged only against a reference (the picture's own jaw line and hair look like seams)"
+    labels = [label for label in (report.seam_verdict, report.outside_verdict) if label]
+    had_faces = report.reference_frames_with_face if report.reference is not None else report.frames
+    if had_faces and report.face_detected_share < FACE_LOST_SHARE:
+        labels.append("face lost")
+        reasons["face"] = f"face lost: found in {100 * report.face_detected_share:.1f}% of the frames (< {100 * FACE_LOST_SHARE:g}%)"
+    report.verdict = max(labels, key=SEVERITY.index) if labels else "n/a"
+    report.verdict_reasons = reasons
+    return report
+
+
+def seam_verdict(step: float | None, ratio: float | None) -> tuple[str | None, str]:
+    """clean / visible / hard edge from the seam scores of the change, and why: "visible" when
+    the colour steps across the outline (or steps less but sharply), "hard edge" when the step is
+    both high and sharp."""
+    if step is None or ratio is None:
+        return None, "n/a: no face outline to measure"
+    numbers = f"colour step {step:.2f}, gradient ratio {ratio:.2f} of the change"
+    if step >= SEAM_HARD_STEP and ratio >= SEAM_HARD_RATIO:
+        return "hard edge", f"hard edge: {numbers} (step >= {SEAM_HARD_STEP:g} and ratio >= {SEAM_HARD_RATIO:g})"
+    if step >= SEAM_VISIBLE_STEP:
+        return "visible", f"visible: {numbers} (step >= {SEAM_VISIBLE_STEP:g})"
+    if step >= SEAM_SHARP_STEP and ratio >= SEAM_SHARP_RATIO:
+        return "visible", f"visible: {numbers} (step >= {SEAM_SHARP_STEP:g} with ratio >= {SEAM_SHARP_RATIO:g})"
+    return "clean", (f"clean: {numbers} (visible from step {SEAM_VISIBLE_STEP:g}, or from step {SEAM_SHARP_STEP:g} "
+                     f"with ratio {SEAM_SHARP_RATIO:g})")
+
+
+def outside_verdict(share: float | None) -> tuple[str | None, str]:
+    if share is None:
+        return None, "n/a: no band outside a face to measure"
+    low, high = BAND_PERCENT
+    if share <= OUTSIDE_CHANGED_SHARE:
+        return "clean", f"clean: {100 * share:.2f}% of the band {low:g}-{high:g}% outside the face changed (<= {100 * OUTSIDE_CHANGED_SHARE:g}%)"
+    return "changed", (f"changed: {100 * share:.2f}% of the band {low:g}-{high:g}% outside the face changed "
+                       f"(> {100 * OUTSIDE_CHANGED_SHARE:g}%): a halo, or a blend mask larger than the face")
 
 
 def write_report(report: EvaluateReport, json_path: str | Path | None = None, text_path: str | Path | None = None) -> None:

@@ -50,10 +50,10 @@ def from_alignments(frames: Iterable[Any], alignments) -> FaceStream:
 
 
 def find_on_the_fly(frames: Iterable[Any], config, model_template: Template) -> tuple[FaceStream, int]:
-    """Faces found while converting, with extract's detector, tracking and smoothing at its default
-    settings, aligned to the model's template. Returns (stream, crop size of the matrices)."""
+    """Faces found while converting, with the ``config.detector`` plugin and extract's tracking and
+    smoothing at their default settings, aligned to the model's template. Returns (stream, crop size of the matrices)."""
     from faceswap.extract import FaceFinder
 
-    finder = FaceFinder(select="all", device=config.device, threads=config.threads,
+    finder = FaceFinder(select="all", detector=config.detector, device=config.device, threads=config.threads,
                         coverage=model_template.coverage, progress=False)
     return finder.find(frames), finder.template.size

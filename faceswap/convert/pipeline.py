@@ -21,6 +21,7 @@ from faceswap.convert.side_by_side import compose
 from faceswap.errors import UserError
 
 MAX_PENDING_FRAMES = 64  # bounds memory when faces are rare (e.g. long stretches without one)
+FOLDER_WRITERS = frozenset({"png_folder"})  # video_writers whose output is a folder; the others write one file
 
 
 @dataclass
@@ -34,10 +35,15 @@ class ConvertSummary:
     skipped_frames: list[tuple[int, str]] = field(default_factory=list)
     side_by_side: str | None = None
     previews: list[str] = field(default_factory=list)
+    mask: str = ""  # the masker (or learned/combined) the faces were blended through
+    mask_fallbacks: int = 0  # faces where segmentation failed and the landmark outline stood in
 
     def describe(self) -> str:
         text = (f"wrote {self.output}: {self.frames} frames, {self.faces_swapped} faces swapped in "
-                f"{self.frames_swapped} frames, {self.seconds:.1f} s ({self.fps:.1f} frames/s)")
+                f"{self.frames_swapped} frames, {self.seconds:.1f} s ({self.fps:.1f} frames/s), mask: {self.mask}")
+        if self.mask_fallbacks:
+            text += (f"\nwarning: the segmenter found no face in {self.mask_fallbacks} face crop(s); "
+                     "the landmark outline was used for those")
         for index, reason in self.skipped_frames:
             text += f"\nskipped corrupt frame {index}: {reason}"
         return text
@@ -71,29 +77,60 @@ def convert(config: ConvertConfig) -> ConvertSummary:
     seconds = time.perf_counter() - started
     return ConvertSummary(output=config.output, frames=counts["frames"], frames_swapped=counts["frames_swapped"],
                           faces_swapped=counts["faces"], seconds=seconds, fps=counts["frames"] / max(seconds, 1e-9),
-                          skipped_frames=skipped, side_by_side=config.side_by_side, previews=sinks.preview_paths)
+                          skipped_frames=skipped, side_by_side=config.side_by_side, previews=sinks.preview_paths,
+                          mask=swapper.mask_choice.masker or swapper.mask_choice.kind, mask_fallbacks=swapper.mask_fallbacks)
 
 
 def check_paths(config: ConvertConfig) -> None:
-    """Fail fast, before any work, on inputs and outputs that cannot work."""
+    """Fail fast, before any work, on inputs, outputs and plugin names that cannot work."""
     if not config.input or not Path(config.input).exists():
         raise UserError(f"The input '{config.input}' does not exist; give a video file, image or image folder.")
     model_dir = Path(config.model_dir)
     if not config.model_dir or not (model_dir / "model.json").is_file():
         raise UserError(f"'{config.model_dir}' is not a trained model folder (no model.json); train one with `faceswap train`.")
-    for label, path in (("output", config.output), ("side-by-side output", config.side_by_side)):
-        if path is None:
-            continue
-        if not path:
-            raise UserError("No output path given; pass -o OUT.mp4.")
-        target = Path(path)
-        if target.resolve() == Path(config.input).resolve():
-            raise UserError(f"The {label} '{path}' is the input itself; choose another output path.")
-        if target.is_dir():
-            raise UserError(f"The {label} '{path}' is a folder; give a file name such as {target / 'out.mp4'}.")
-        parent = _existing_parent(target)
-        if not parent.is_dir() or not os.access(parent, os.W_OK):
-            raise UserError(f"Cannot write the {label} '{path}' ('{parent}' is not writable); choose a writable location.")
+    check_plugins(config)
+    _check_output("output", config.output, output_writer(config), config.input)
+    if config.side_by_side is not None:
+        _check_output("side-by-side output", config.side_by_side, "mp4", config.input)
+        if Path(config.output).resolve() in Path(config.side_by_side).resolve().parents:
+            raise UserError(f"The side-by-side output '{config.side_by_side}' is inside the output folder "
+                            f"'{config.output}', which is replaced as a whole; write it elsewhere.")
+
+
+def check_plugins(config: ConvertConfig) -> None:
+    """Unknown plugin names fail here, with the registry's list of the available ones."""
+    from faceswap.convert.masks import check_mask_name
+    from faceswap.registry import get
+
+    get("detector", config.detector)
+    get("color_matcher", config.color)
+    check_mask_name(config.mask)
+    get("video_writer", output_writer(config))
+
+
+def output_writer(config: ConvertConfig) -> str:
+    """The video_writer plugin for ``config.output``: 'auto' is png_folder for a path without a suffix, else mp4."""
+    if config.writer != "auto":
+        return config.writer
+    return "mp4" if Path(config.output).suffix else "png_folder"
+
+
+def _check_output(label: str, path: str, writer: str, input_path: str) -> None:
+    if not path:
+        raise UserError("No output path given; pass -o OUT.mp4 (or -o FOLDER for PNG frames).")
+    target, source = Path(path), Path(input_path).resolve()
+    if target.resolve() == source:
+        raise UserError(f"The {label} '{path}' is the input itself; choose another output path.")
+    if target.resolve() in source.parents:
+        raise UserError(f"The {label} '{path}' holds the input '{input_path}'; choose another output path.")
+    if writer in FOLDER_WRITERS and target.is_file():
+        raise UserError(f"The {label} '{path}' is a file; the {writer} writer needs a folder name.")
+    if writer not in FOLDER_WRITERS and target.is_dir():
+        raise UserError(f"The {label} '{path}' is a folder; give a file name such as {target / 'out.mp4'}"
+                        + (" (or --writer png_folder for PNG frames)." if label == "output" else "."))
+    parent = _existing_parent(target)
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise UserError(f"Cannot write the {label} '{path}' ('{parent}' is not writable); choose a writable location.")
 
 
 def _existing_parent(path: Path) -> Path:
@@ -168,12 +205,13 @@ def _batches(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfi
 
 def _finish(pending: list[tuple[Any, list]], model_result, swapper) -> Iterator[tuple[Any, np.ndarray, int]]:
     if model_result is not None:
-        faces_bgr, masks = model_result.result()
+        faces_bgr, learned_masks, masker_masks = model_result.result()
     position = 0
     for frame, jobs in pending:
         image = frame.image.copy() if jobs else frame.image
         for job in jobs:
-            swapper.paste(image, job, faces_bgr[position], masks[position])
+            swapper.paste(image, job, faces_bgr[position], learned_masks[position],
+                          None if masker_masks is None else masker_masks[position])
             position += 1
         yield frame, image, len(jobs)
 
@@ -188,17 +226,28 @@ class Sinks:
 
 
 def open_outputs(config: ConvertConfig, info, first_time: float, start: int, stack: ExitStack) -> Sinks:
-    """The output video, the optional side-by-side video (both carry the sound from the first frame on) and previews."""
-    from faceswap.video import VideoWriter
-
+    """The output (through its video_writer plugin), the optional side-by-side mp4 (both carry the sound
+    from the first frame on) and previews."""
     audio = dict(audio_from=config.input if info.has_audio else None, audio_start=first_time)
-    writer = stack.enter_context(VideoWriter(config.output, info.width, info.height, info.fps, crf=config.crf,
-                                             preset=config.encoder_preset, **audio))
+    writer = stack.enter_context(
+        _open_writer(output_writer(config), config.output, info.width, info.height, info.fps, config, audio))
     side_by_side = None
     if config.side_by_side:
-        side_by_side = stack.enter_context(VideoWriter(config.side_by_side, 2 * info.width, info.height, info.fps,
-                                                       crf=config.crf, preset=config.encoder_preset, **audio))
+        side_by_side = stack.enter_context(
+            _open_writer("mp4", config.side_by_side, 2 * info.width, info.height, info.fps, config, audio))
     return Sinks(writer, side_by_side, preview_folder(config.output), preview_indices(config, info, start))
+
+
+def _open_writer(name: str, path: str, width: int, height: int, fps: float, config: ConvertConfig, audio: dict):
+    """``get("video_writer", name)`` built with the encoder settings it declares (crf, preset: mp4's, not png_folder's)."""
+    import inspect
+
+    from faceswap.registry import get
+
+    writer_class = get("video_writer", name)
+    accepted = inspect.signature(writer_class).parameters
+    offered = {"crf": config.crf, "preset": config.encoder_preset}
+    return writer_class(path, width, height, fps, **audio, **{key: value for key, value in offered.items() if key in accepted})
 
 
 def preview_indices(config: ConvertConfig, info, start: int) -> set[int]:

@@ -7,8 +7,9 @@ import numpy as np
 
 from faceswap.align.template import Template
 from faceswap.align.transform import rescale, transform_points, warp_to_crop
-from faceswap.convert.blend import feathered_mask, landmark_mask, paste_face
+from faceswap.convert.blend import feathered_mask, paste_face
 from faceswap.convert.config import ConvertConfig
+from faceswap.convert.masks import MaskChoice, build_masker, combine
 
 MIN_BLEND_SIZE = 128  # masks and colour matching work at least at this crop size, for smooth edges
 
@@ -21,38 +22,53 @@ class FaceJob:
     matrix_blend: np.ndarray  # frame -> crop of blend_size pixels
     landmarks_blend: np.ndarray  # (N, 2) in blend-crop pixels
     model_input_bgr_uint8: np.ndarray  # (resolution, resolution, 3)
+    mask_input_bgr_uint8: np.ndarray | None = None  # the masker's own crop size, when it looks at images
 
 
 class FaceSwapper:
-    """Runs the model on batches of aligned faces and pastes the results back into frames."""
+    """Runs the model (and the masker) on batches of aligned faces and pastes the results back into frames."""
 
     def __init__(self, model, direction: str, device, resolution: int, template: Template, config: ConvertConfig,
-                 channels_rgb: bool = False):
+                 channels_rgb: bool = False, mask_choice: MaskChoice | None = None):
         from faceswap.convert.color import create
+        from faceswap.convert.masks import choose_mask
 
         self.model, self.direction, self.device = model, direction, device
         self.resolution, self.template, self.config = resolution, template, config
         self.blend_size = max(resolution, MIN_BLEND_SIZE)
         self.channels_rgb = channels_rgb
         self.color_matcher = create(config.color, config.color_smoothing)
+        self.mask_choice = mask_choice or choose_mask(config.mask, config.model_dir, config.segmenter)
+        self.masker = build_masker(self.mask_choice, device)
+        segmenter = getattr(self.masker, "segmenter", None)
+        self.mask_input_size = segmenter.resolution if segmenter is not None else resolution
+
+    @property
+    def mask_fallbacks(self) -> int:
+        """Faces whose segmentation failed and that were blended through the landmark outline instead."""
+        return int(getattr(self.masker, "fallbacks", 0))
 
     def prepare(self, frame_bgr_uint8: np.ndarray, landmarks_xy: np.ndarray, matrix_frame_to_crop: np.ndarray,
                 matrix_size: int, track_id: int) -> FaceJob:
-        """Cut the model's aligned input out of the frame."""
+        """Cut the model's aligned input (and the masker's, when it needs another size) out of the frame."""
         matrix_model = rescale(matrix_frame_to_crop, matrix_size, self.resolution)
         matrix_blend = rescale(matrix_frame_to_crop, matrix_size, self.blend_size)
-        return FaceJob(track_id=track_id, matrix_blend=matrix_blend,
-                       landmarks_blend=transform_points(landmarks_xy, matrix_blend).astype(np.float32),
-                       model_input_bgr_uint8=warp_to_crop(frame_bgr_uint8, matrix_model, self.resolution))
+        job = FaceJob(track_id=track_id, matrix_blend=matrix_blend,
+                      landmarks_blend=transform_points(landmarks_xy, matrix_blend).astype(np.float32),
+                      model_input_bgr_uint8=warp_to_crop(frame_bgr_uint8, matrix_model, self.resolution))
+        if getattr(self.masker, "needs_image", False) and self.mask_input_size != self.resolution:
+            matrix_mask = rescale(matrix_frame_to_crop, matrix_size, self.mask_input_size)
+            job.mask_input_bgr_uint8 = warp_to_crop(frame_bgr_uint8, matrix_mask, self.mask_input_size)
+        return job
 
-    def run_model(self, jobs: list[FaceJob]) -> tuple[np.ndarray, np.ndarray]:
-        """(N, res, res, 3) uint8 BGR swapped faces and (N, res, res) float32 learned masks."""
+    def run_model(self, jobs: list[FaceJob]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(N, res, res, 3) uint8 BGR swapped faces, (N, res, res) float32 learned masks and
+        (N, blend, blend) uint8 masks of the masker (None for the learned mask alone)."""
         import torch
 
         crops_NHWC = np.stack([job.model_input_bgr_uint8 for job in jobs])
-        if self.channels_rgb:
-            crops_NHWC = crops_NHWC[..., ::-1]
-        batch = torch.from_numpy(np.ascontiguousarray(crops_NHWC)).to(self.device, non_blocking=True)
+        model_crops = crops_NHWC[..., ::-1] if self.channels_rgb else crops_NHWC
+        batch = torch.from_numpy(np.ascontiguousarray(model_crops)).to(self.device, non_blocking=True)
         faces_NCHW = batch.permute(0, 3, 1, 2).float().div_(255.0)
         with torch.inference_mode():
             swapped_NCHW, masks_N1HW = self.model.swap(faces_NCHW, self.direction)
@@ -61,10 +77,18 @@ class FaceSwapper:
         swapped = swapped_NHWC.cpu().numpy()
         if self.channels_rgb:
             swapped = swapped[..., ::-1]
-        return np.ascontiguousarray(swapped), masks_NHW.cpu().numpy()
+        return np.ascontiguousarray(swapped), masks_NHW.cpu().numpy(), self._masker_masks(jobs, crops_NHWC)
+
+    def _masker_masks(self, jobs: list[FaceJob], crops_NHWC: np.ndarray) -> np.ndarray | None:
+        if self.masker is None:
+            return None
+        crops = None
+        if self.masker.needs_image:
+            crops = crops_NHWC if jobs[0].mask_input_bgr_uint8 is None else np.stack([job.mask_input_bgr_uint8 for job in jobs])
+        return self.masker.masks(crops, [job.landmarks_blend for job in jobs], self.template, self.blend_size)
 
     def paste(self, frame_bgr_uint8: np.ndarray, job: FaceJob, swapped_bgr_uint8: np.ndarray,
-              learned_mask: np.ndarray) -> None:
+              learned_mask: np.ndarray, masker_mask: np.ndarray | None) -> None:
         """Mask, colour-match and blend one swapped face into its frame (in place).
 
         Colour statistics are taken at the model's resolution (enough for means and
@@ -75,8 +99,7 @@ class FaceSwapper:
         size, config = self.blend_size, self.config
         if size != self.resolution:
             learned_mask = cv2.resize(learned_mask, (size, size), interpolation=cv2.INTER_LINEAR)
-        outline = landmark_mask(self.template, size, job.landmarks_blend) if config.mask != "learned" else None
-        mask = feathered_mask(config.mask, size, learned_mask, outline, config.erode, config.blur)
+        mask = feathered_mask(combine(self.mask_choice, learned_mask, masker_mask), config.erode, config.blur)
         mask_model = mask if size == self.resolution else cv2.resize(mask, (self.resolution,) * 2, interpolation=cv2.INTER_AREA)
         corrected = self.color_matcher(swapped_bgr_uint8, job.model_input_bgr_uint8, mask_model, job.track_id)
         if size != self.resolution:

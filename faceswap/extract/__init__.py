@@ -27,7 +27,7 @@ Streaming use, nothing written (what convert uses)::
                 face.track_id       # int, stable across frames while the face stays in view
                 face.matrix         # (2, 3) float64 frame -> crop of finder.template.size (cv2.warpAffine)
                 crop = finder.crop(frame.image, face)   # (size, size, 3) aligned face
-                mask = finder.mask(face)                # (size, size) uint8 face mask in crop pixels
+                mask = finder.mask(face, crop)          # (size, size) uint8 face mask in crop pixels
 
 Frames must be BGR (``open_reader``'s default). ``FaceFinder(...)`` raises
 ``faceswap.errors.UserError`` for an unknown plugin or missing weights.
@@ -41,7 +41,7 @@ new one (or call ``find`` on consecutive frames only) per video. ``face.record(f
 mask_file)`` gives the ``faceswap.align.alignments.FaceRecord`` that extract stores.
 
 Plugins: ``detector`` (centerface, the default; mtcnn; s3fd), ``aligner`` (five_point, fan68), ``masker``
-(outline, hull) families in the registry; third parties add more through entry points.
+(outline, hull, segmenter) families in the registry; third parties add more through entry points.
 """
 from faceswap.extract.config import ExtractConfig
 from faceswap.extract.finder import FaceFinder, FoundFace

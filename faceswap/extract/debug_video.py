@@ -1,4 +1,4 @@
-"""--debug-video: the input with boxes, landmarks and track ids drawn, for a quick look."""
+"""--debug-video: the input with boxes, landmarks, track ids and the mask outline drawn, for a quick look."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,11 +6,14 @@ import numpy as np
 _COLOURS = [(0, 200, 0), (0, 140, 255), (255, 80, 0), (200, 0, 200), (0, 220, 220), (255, 255, 0)]
 
 
-def draw_faces(image_bgr: np.ndarray, faces: list) -> np.ndarray:
-    """A copy of the frame with each face's box, landmarks and track id."""
+def draw_faces(image_bgr: np.ndarray, faces: list, mask_outlines: list | None = None) -> np.ndarray:
+    """A copy of the frame with each face's box, landmarks, track id and (when given) the outline
+    of its mask, as (K, 1, 2) int32 contours in frame pixels."""
     import cv2
 
     canvas = image_bgr.copy()
+    for contours in mask_outlines or []:
+        cv2.polylines(canvas, contours, True, (255, 255, 255), 1, cv2.LINE_AA)
     for face in faces:
         colour = _COLOURS[face.track_id % len(_COLOURS)]
         x0, y0, x1, y1 = (int(round(float(v))) for v in face.box)
@@ -37,10 +40,23 @@ class DebugVideo:
     def __exit__(self, *exc) -> None:
         self._writer.__exit__(*exc)
 
-    def write(self, image_bgr: np.ndarray, faces: list) -> None:
+    def write(self, image_bgr: np.ndarray, faces: list, finder=None) -> None:
         import cv2
 
-        canvas = draw_faces(image_bgr, faces)
+        outlines = [mask_outline(finder, image_bgr, face) for face in faces] if finder is not None else None
+        canvas = draw_faces(image_bgr, faces, outlines)
         if canvas.shape[1::-1] != self.size:
             canvas = cv2.resize(canvas, self.size, interpolation=cv2.INTER_AREA)
         self._writer.write(canvas)
+
+
+def mask_outline(finder, image_bgr: np.ndarray, face) -> list[np.ndarray]:
+    """The contours of the face's mask (as the finder's masker draws it), mapped into the frame."""
+    import cv2
+
+    from faceswap.align.transform import invert, transform_points
+
+    mask = finder.mask(face, finder.crop(image_bgr, face))
+    contours, _ = cv2.findContours((mask > 127).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    to_frame = invert(face.matrix)
+    return [np.round(transform_points(contour[:, 0].astype(np.float64), to_frame)).astype(np.int32)[:, None] for contour in contours]

@@ -56,7 +56,8 @@ class FaceFinder:
         self.template = Template(size=config.size, coverage=config.coverage)
         self.detector = load_detector(config.detector, DetectorSettings.from_config(config))
         self.aligner = get("aligner", config.aligner)(config.device)
-        self.masker = get("masker", _masker_name(config.masker, self.aligner.landmark_count))()
+        self.masker = get("masker", _masker_name(config.masker, self.aligner.landmark_count))(
+            segmenter_dir=config.segmenter, device=config.device)
         if self.masker.needs_landmarks > self.aligner.landmark_count:
             from faceswap.errors import UserError
 
@@ -84,9 +85,14 @@ class FaceFinder:
         """The aligned face (template size, same channel order as the frame)."""
         return warp_to_crop(image, face.matrix, self.template.size)
 
-    def mask(self, face: FoundFace) -> np.ndarray:
-        """The face-region mask in aligned-crop pixels, (size, size) uint8."""
-        return self.masker.mask(transform_points(face.landmarks, face.matrix), self.template, self.template.size)
+    def mask(self, face: FoundFace, crop: np.ndarray | None = None) -> np.ndarray:
+        """The face-region mask in aligned-crop pixels, (size, size) uint8; ``crop`` is the face's
+        aligned crop (maskers that look at the image need it)."""
+        if crop is None and self.masker.needs_image:
+            raise ValueError(f"the '{self.config.masker}' masker needs the face's crop")
+        crops = None if crop is None else crop[None]
+        landmarks = [transform_points(face.landmarks, face.matrix)]
+        return self.masker.masks(crops, landmarks, self.template, self.template.size)[0]
 
     def _faces_in(self, frame, detections: list[Detection] | None) -> list[FoundFace]:
         if self.config.every > 1:

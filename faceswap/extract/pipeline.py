@@ -107,7 +107,7 @@ def _run(config: ExtractConfig, finder: FaceFinder, reader, alignments: Alignmen
             for frame, faces in stream:
                 writer.add(frame, faces, finder)
                 if debug:
-                    debug.write(frame.image, faces)
+                    debug.write(frame.image, faces, finder)
                 frames_done += 1
                 since_checkpoint += 1
                 progress.update(1)

@@ -8,12 +8,12 @@ generalise across the two people. All of it is a single ``grid_sample`` per tens
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 
+from faceswap import augment as shared
 from faceswap.swap.models.autoencoder import resize_faces
 
 
@@ -46,21 +46,12 @@ class AugmentedBatch:
     targets: torch.Tensor  # N3HW float [0, 1]: not warped, what the model should draw
     masks: torch.Tensor  # N1HW float [0, 1]: target face mask
     weights: torch.Tensor  # N1HW float: region loss weights (eyes, mouth) moved with the face
-
-
-def _uniform(count: int, spread: float, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    return (torch.rand(count, generator=generator, device=device) * 2 - 1) * spread
+    inside: torch.Tensor  # N1HW float [0, 1]: target pixels that show the frame, not padding or the warp's border
 
 
 def random_affine(count: int, settings: AugmentSettings, generator: torch.Generator, device: torch.device) -> torch.Tensor:
     """(N, 2, 3) affine matrices from output to input normalised coordinates."""
-    angle = _uniform(count, math.radians(settings.rotation), generator, device)
-    scale = 1 + _uniform(count, settings.zoom, generator, device)
-    shift = torch.stack([_uniform(count, 2 * settings.shift, generator, device) for _ in range(2)], dim=1)
-    flip = torch.where(torch.rand(count, generator=generator, device=device) < settings.flip, -1.0, 1.0)
-    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
-    return torch.stack([torch.stack([cos * flip, -sin, shift[:, 0]], dim=1),
-                        torch.stack([sin * flip, cos, shift[:, 1]], dim=1)], dim=1)
+    return shared.random_affine(count, settings.rotation, settings.zoom, settings.shift, settings.flip, generator, device)
 
 
 def random_warp_offsets(count: int, size: int, settings: AugmentSettings, generator: torch.Generator,
@@ -72,41 +63,40 @@ def random_warp_offsets(count: int, size: int, settings: AugmentSettings, genera
 
 def colour_jitter(images: list[torch.Tensor], settings: AugmentSettings, generator: torch.Generator) -> list[torch.Tensor]:
     """The same random brightness, contrast and saturation change for each image list entry (N3HW)."""
-    if settings.colour == 0:
-        return images
-    first = images[0]
-    count, device = len(first), first.device
-    brightness, contrast, saturation = (1 + _uniform(count, settings.colour, generator, device).view(-1, 1, 1, 1) for _ in range(3))
-    luma = torch.tensor([0.299, 0.587, 0.114], device=device).view(1, 3, 1, 1)
-    jittered = []
-    for image in images:
-        gray = (image * luma).sum(1, keepdim=True)
-        image = gray + saturation * (image - gray)
-        mean = gray.mean((2, 3), keepdim=True)
-        image = mean + contrast * (image - mean)
-        jittered.append((image * brightness).clamp(0, 1))
-    return jittered
+    return shared.colour_jitter(images, settings.colour, generator)
 
 
 def augment(faces_uint8: torch.Tensor, region_weights: torch.Tensor, size: int, settings: AugmentSettings,
             generator: torch.Generator) -> AugmentedBatch:
-    """faces_uint8: (N, 4, S, S) RGB + mask; region_weights: (1, 1, S, S). Output at ``size``."""
+    """faces_uint8: (N, 4 or 5, S, S) RGB + mask (+ inside-frame mask); region_weights: (1, 1, S, S).
+    Output at ``size``."""
     count, device = len(faces_uint8), faces_uint8.device
-    faces = faces_uint8.float() / 255
+    faces = with_inside(faces_uint8.float() / 255)
     stacked = torch.cat([faces, region_weights.to(device).expand(count, -1, -1, -1)], dim=1)
     theta = random_affine(count, settings, generator, device)
-    grid = F.affine_grid(theta, [count, 5, size, size], align_corners=False)
+    grid = F.affine_grid(theta, [count, 6, size, size], align_corners=False)
     targets = F.grid_sample(stacked, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    # What the affine brings in from beyond the crop is border replication, not face: mark it outside.
+    inside = targets[:, 4:5] * F.grid_sample(torch.ones_like(stacked[:, :1]), grid, mode="bilinear", padding_mode="zeros",
+                                             align_corners=False)
     if settings.warp > 0:
         grid = grid + random_warp_offsets(count, size, settings, generator, device)
     inputs = F.grid_sample(faces[:, :3], grid, mode="bilinear", padding_mode="border", align_corners=False)
     inputs, target_faces = colour_jitter([inputs, targets[:, :3]], settings, generator)
-    return AugmentedBatch(inputs, target_faces, targets[:, 3:4], targets[:, 4:5])
+    return AugmentedBatch(inputs, target_faces, targets[:, 3:4], targets[:, 5:6], inside)
 
 
 def plain(faces_uint8: torch.Tensor, region_weights: torch.Tensor, size: int) -> AugmentedBatch:
     """No augmentation (validation, previews): resized faces as both input and target."""
     count = len(faces_uint8)
-    stacked = torch.cat([faces_uint8.float() / 255, region_weights.to(faces_uint8.device).expand(count, -1, -1, -1)], dim=1)
+    faces = with_inside(faces_uint8.float() / 255)
+    stacked = torch.cat([faces, region_weights.to(faces_uint8.device).expand(count, -1, -1, -1)], dim=1)
     stacked = resize_faces(stacked, size)
-    return AugmentedBatch(stacked[:, :3], stacked[:, :3], stacked[:, 3:4], stacked[:, 4:5])
+    return AugmentedBatch(stacked[:, :3], stacked[:, :3], stacked[:, 3:4], stacked[:, 5:6], stacked[:, 4:5])
+
+
+def with_inside(faces: torch.Tensor) -> torch.Tensor:
+    """RGB + mask (+ inside-frame mask): faces without the fifth channel are inside everywhere."""
+    if faces.shape[1] >= 5:
+        return faces[:, :5]
+    return torch.cat([faces[:, :4], torch.ones_like(faces[:, :1])], dim=1)

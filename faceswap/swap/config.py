@@ -42,6 +42,13 @@ class SwapTrainConfig:
     min_faces: int = field(default=20, metadata={"help": "refuse a side with fewer faces than this"})
     val_fraction: float = field(default=0.1, metadata={"help": "share of each side's faces held out for validation and previews"})
     max_val_faces: int = field(default=64, metadata={"help": "at most this many held-out faces per side"})
+    # Masks
+    segmenter: str = field(default="train", metadata={"help": "face masks to train with and for convert: train (fit a "
+                           "Tiramisu segmenter into MODEL_DIR/segmenter first; reused on --resume), none (extract's "
+                           "landmark masks), or the folder of a trained segmenter to use"})
+    segmenter_minutes: float | None = field(default=None, metadata={"help": "time for fitting the segmenter (default: 25%% of "
+                                            "--minutes when that is set, else --segmenter-steps steps)"})
+    segmenter_steps: int = field(default=1500, metadata={"help": "at most this many segmenter training steps"})
     # Loss
     ssim_weight: float = field(default=1.0, metadata={"help": "weight of (1 - SSIM) inside the face mask"})
     l1_weight: float = field(default=1.0, metadata={"help": "weight of the L1 error inside the face mask"})
@@ -71,6 +78,8 @@ class SwapTrainConfig:
             raise UserError("--batch-size and --preview-faces must be at least 1, --min-faces at least 2.")
         if not 0 < self.val_fraction < 0.5:
             raise UserError(f"--val-fraction must be between 0 and 0.5, not {self.val_fraction}.")
+        if self.segmenter_steps < 1 or (self.segmenter_minutes is not None and self.segmenter_minutes <= 0):
+            raise UserError("--segmenter-steps must be at least 1 and --segmenter-minutes positive.")
         if not 0 <= self.flip <= 1:
             raise UserError(f"--flip is a probability between 0 and 1, not {self.flip}.")
         negative = [n for n in ("ssim_weight", "l1_weight", "mask_weight", "eyes_weight", "mouth_weight",

@@ -1,6 +1,7 @@
 """Faces for training: the crops and masks that `faceswap extract` wrote, checked and held in memory.
 
-Each side is loaded once into a uint8 tensor (N, 4, S, S): RGB plus the face mask, at twice the
+Each side is loaded once into a uint8 tensor (N, 5, S, S): RGB, the face mask and which crop
+pixels come from inside the frame (faces at the frame's edge are padded), at twice the
 model resolution (at most the crop size) so that the on-device augmentation resamples from more
 detail than it outputs. A fixed, evenly spaced share of each side is held out for validation
 and previews. Training batches pair one face of A with one of B, so every step sees both people.
@@ -26,7 +27,7 @@ log = logging.getLogger("faceswap.swap")
 
 @dataclass
 class FaceSet:
-    """One person's faces: ``faces`` is (N, 4, S, S) uint8, RGB + mask, in alignments order."""
+    """One person's faces: ``faces`` is (N, 5, S, S) uint8, RGB + mask + inside-frame mask, in alignments order."""
 
     folder: Path
     template: Template
@@ -59,12 +60,17 @@ def load_face_set(folder: str | Path, size: int, min_faces: int, label: str = "f
         log.warning("%s '%s' holds faces of %d tracks; training assumes they are all the same person.", label, folder, len(tracks))
     template = alignments.template
     with ThreadPoolExecutor(max_workers=4) as pool:
-        faces = list(pool.map(lambda record: _read_face(folder, record, template, size, label), records))
+        frame_size = (alignments.source.width, alignments.source.height)
+        faces = list(pool.map(lambda record: _read_face(folder, record, template, size, label, frame_size), records))
     return FaceSet(folder, template, torch.from_numpy(np.stack(faces)), [record.face_file for record in records])
 
 
-def _read_face(folder: Path, record, template: Template, size: int, label: str) -> np.ndarray:
-    """(4, size, size) uint8: the crop as RGB and its mask (the template's face outline if it has none)."""
+def _read_face(folder: Path, record, template: Template, size: int, label: str,
+               frame_size: tuple[int, int] | None = None) -> np.ndarray:
+    """(5, size, size) uint8: the crop as RGB, its mask (the template's face outline if it has none)
+    and 255 where the crop shows the frame (0 where it was padded beyond the frame's edge)."""
+    from faceswap.align.transform import inside_frame_mask
+
     face_bgr = _read_image(folder / record.face_file, cv2.IMREAD_COLOR, label)
     if face_bgr.shape[:2] != (template.size, template.size):
         raise UserError(f"The face '{record.face_file}' in the {label} '{folder}' is {face_bgr.shape[1]}x{face_bgr.shape[0]} px "
@@ -78,7 +84,10 @@ def _read_face(folder: Path, record, template: Template, size: int, label: str) 
         mask = np.zeros(face_bgr.shape[:2], np.uint8)
         cv2.fillPoly(mask, [np.round(template.face_outline()).astype(np.int32)], 255)
     face_rgb = cv2.cvtColor(face_bgr, cv2.COLOR_BGR2RGB)
-    face_and_mask = np.dstack([face_rgb, mask])
+    inside = np.full(mask.shape, 255, np.uint8)
+    if frame_size and min(frame_size) > 0:
+        inside = inside_frame_mask(record.matrix_array(), template.size, *frame_size, template.size).astype(np.uint8) * 255
+    face_and_mask = np.dstack([face_rgb, mask, inside])
     if size != template.size:
         face_and_mask = cv2.resize(face_and_mask, (size, size), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(face_and_mask.transpose(2, 0, 1))

@@ -61,6 +61,7 @@ class SwapLoss(nn.Module):
 
     SSIM and L1 are weighted per pixel by the region weights (eyes, mouth) inside the face mask
     and by ``background_weight`` outside it; the reported ``ssim`` and ``l1`` use the mask alone.
+    Crop pixels that came from outside the frame (``batch.inside`` 0) count for nothing.
     """
 
     def __init__(self, ssim_weight: float = 1.0, l1_weight: float = 1.0, mask_weight: float = 0.5,
@@ -73,10 +74,11 @@ class SwapLoss(nn.Module):
     def forward(self, faces: torch.Tensor, masks: torch.Tensor, batch: AugmentedBatch) -> dict[str, torch.Tensor]:
         with torch.autocast(device_type=faces.device.type, enabled=False):
             faces, masks = faces.float(), masks.float()
-            pixel_weights = batch.weights * (batch.masks + self.background_weight * (1 - batch.masks))
+            # Pixels from outside the frame (edge padding) teach nothing about either face.
+            pixel_weights = batch.weights * (batch.masks + self.background_weight * (1 - batch.masks)) * batch.inside
             similarity = ssim_map(faces, batch.targets, self.window)
             error = (faces - batch.targets).abs()
-            mask_error = (masks - batch.masks).abs().mean()
+            mask_error = weighted_mean((masks - batch.masks).abs(), batch.inside)
             loss = (self.ssim_weight * (1 - weighted_mean(similarity, pixel_weights))
                     + self.l1_weight * weighted_mean(error, pixel_weights) + self.mask_weight * mask_error)
             with torch.no_grad():

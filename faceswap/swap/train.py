@@ -22,6 +22,7 @@ from faceswap.swap.augment import AugmentSettings
 from faceswap.swap.config import SwapTrainConfig
 from faceswap.swap.data import FaceSet, check_templates, held_out_indices, load_face_set
 from faceswap.swap.loss import SwapLoss
+from faceswap.swap.masks import apply_segmenter, prepare_segmenter, remaining_minutes
 from faceswap.swap.preview import render_preview, write_preview
 from faceswap.swap.task import SwapTask
 
@@ -55,6 +56,12 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
     if previous is not None and not previous.template.fits(template):
         raise UserError(f"The model in '{model_dir}' was trained on faces aligned as {previous.template.as_dict()}, "
                         f"these are {template.as_dict()}; extract with the model's settings or train a new model.")
+    segmenter, spent = prepare_segmenter(config, model_dir, is_main)
+    if segmenter is not None:
+        for side in sides.values():
+            apply_segmenter(segmenter, side.faces, config.device)
+        log.info("Training masks: the segmenter's in %s.", segmenter)
+    config = remaining_minutes(config, spent)
     train_a, val_a = _split(sides["A"], config)
     train_b, val_b = _split(sides["B"], config)
     log.info("Faces: A %d train + %d held out, B %d train + %d held out; model %s at %d px, %.2fM parameters.",
@@ -62,7 +69,7 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
              sum(p.numel() for p in model.parameters()) / 1e6)
 
     if previous is None and hasattr(model, "init_from_faces"):  # optional for third-party models
-        model.init_from_faces(train_a.faces, train_b.faces)
+        model.init_from_faces(train_a.faces[:, :4], train_b.faces[:, :4])
     if is_main:
         model_dir.mkdir(parents=True, exist_ok=True)
         if previous is None:

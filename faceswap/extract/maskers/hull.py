@@ -12,8 +12,14 @@ from faceswap.registry import register
 @register("masker", "hull")
 class HullMasker:
     needs_landmarks = 68
+    needs_image = False
 
-    def mask(self, landmarks_crop_xy: np.ndarray, template: Template, size: int) -> np.ndarray:
-        if len(landmarks_crop_xy) != 68:
-            raise UserError(f"The hull masker needs 68 landmarks but got {len(landmarks_crop_xy)}; use --aligner fan68 or --masker outline.")
-        return hull_mask(landmarks_crop_xy, size)
+    def __init__(self, **_options):
+        pass
+
+    def masks(self, crops_bgr_NHWC_uint8, landmarks_crop_xy: list[np.ndarray], template: Template, size: int) -> np.ndarray:
+        short = [len(points) for points in landmarks_crop_xy if len(points) < 68]
+        if short:
+            raise UserError(f"The hull masker needs 68 landmarks but got {short[0]}; use --aligner fan68 or --masker outline.")
+        return np.stack([hull_mask(points[:68], size) for points in landmarks_crop_xy]) if landmarks_crop_xy \
+            else np.zeros((0, size, size), np.uint8)

@@ -72,8 +72,9 @@ class FacesWriter:
 
 
 def _write_face(finder, image: np.ndarray, face, face_path: Path, mask_path: Path) -> None:
-    _write_png(face_path, finder.crop(image, face))
-    _write_png(mask_path, finder.mask(face))
+    crop = finder.crop(image, face)
+    _write_png(face_path, crop)
+    _write_png(mask_path, finder.mask(face, crop))
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:

@@ -1,0 +1,45 @@
+"""SegmentTrainConfig: every setting of the segmenter's training, with its default and help."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from faceswap.errors import UserError
+
+
+@dataclass(frozen=True)
+class SegmentTrainConfig:
+    faces: tuple[str, ...] = field(default=(), metadata={"help": "faces folders written by `faceswap extract`", "cli": False})
+    out_dir: str = field(default="", metadata={"help": "segmenter folder to write", "cli": False})
+    preset: str = field(default="tiramisu", metadata={"help": "segmenter preset (see `faceswap plugins`)"})
+    resolution: int = field(default=0, metadata={"help": "input size in pixels (0: the preset's)"})
+    steps: int | None = field(default=1500, metadata={"help": "stop after this many steps in all"})
+    minutes: float | None = field(default=None, metadata={"help": "stop after this many minutes of this run"})
+    batch_size: int = field(default=16, metadata={"help": "crops per step"})
+    lr: float = field(default=5e-3, metadata={"help": "learning rate (cosine schedule after a short warm-up)"})
+    occlusion: float = field(default=0.6, metadata={"help": "share of training faces with a synthetic occluder pasted over them"})
+    occluders: int = field(default=400, metadata={"help": "synthetic occluders (hands, objects, face pieces) to draw"})
+    max_faces: int = field(default=600, metadata={"help": "at most this many evenly spaced faces per folder"})
+    val_fraction: float = field(default=0.1, metadata={"help": "share of the faces held out for validation and the preview"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda, cuda:N or mps"})
+    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: half the cores on a CPU)"})
+    seed: int = field(default=0, metadata={"help": "seed for weights, data order, occluders and augmentation"})
+    resume: bool = field(default=False, metadata={"help": "continue the training in out_dir"})
+    eval_every: int = field(default=250, metadata={"help": "validate every this many steps"})
+    save_every: int = field(default=500, metadata={"help": "save the weights and preview every this many steps"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar (on a terminal)"})
+
+    def __post_init__(self) -> None:
+        if not self.faces:
+            raise UserError("The segmenter needs at least one faces folder; pass the folders written by `faceswap extract`.")
+        if not self.out_dir:
+            raise UserError("No segmenter folder given; pass one with -o.")
+        if self.steps is not None and self.steps < 1:
+            raise UserError(f"--steps must be at least 1, not {self.steps}.")
+        if self.minutes is not None and self.minutes <= 0:
+            raise UserError(f"--minutes must be positive, not {self.minutes}.")
+        if self.batch_size < 2 or self.max_faces < 4 or self.occluders < 1:
+            raise UserError("--batch-size must be at least 2, --max-faces at least 4 and --occluders at least 1.")
+        if not 0 <= self.occlusion <= 1:
+            raise UserError(f"--occlusion is a share between 0 and 1, not {self.occlusion}.")
+        if not 0 < self.val_fraction < 0.5:
+            raise UserError(f"--val-fraction must be between 0 and 0.5, not {self.val_fraction}.")
