@@ -71,3 +71,12 @@ def read_json(path: str | os.PathLike, what: str = "file") -> Any:
         return json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UserError(f"The {what} '{path}' is not valid JSON ({error}); re-create it.") from error
+
+
+def write_weights_atomic(path: str | os.PathLike, module: Any, file_format: str) -> None:
+    """A module's state_dict as safetensors (no pickle), on the CPU, written to a temp name and renamed."""
+    from safetensors.torch import save_file
+
+    state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in module.state_dict().items()}
+    with atomic_path(path) as temp_path:
+        save_file(state, str(temp_path), metadata={"format": file_format})

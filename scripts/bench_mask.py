@@ -37,11 +37,11 @@ def random_segmenter(target: Path, preset: str) -> Path:
 
 def crops_per_second(segmenter_dir: Path, device: str, threads: int, batch: int, seconds: float = 3.0) -> float:
     import numpy as np
-    import torch
 
+    from faceswap import runtime
     from faceswap.segment import load_segmenter
 
-    torch.set_num_threads(threads)
+    runtime.set_threads(threads)  # as every command does (also keeps freed memory for reuse)
     segmenter = load_segmenter(segmenter_dir, device)
     crops = np.random.default_rng(0).integers(0, 255, (batch, segmenter.resolution, segmenter.resolution, 3), np.uint8)
     segmenter.predict(crops)  # warm-up

@@ -4,8 +4,9 @@
     summary = convert(ConvertConfig(input="in.mp4", model_dir="model", output="out.mp4"))
 
 Per frame: faces (from an earlier extract's alignments file, or found on the fly) -> aligned
-crops batched across frames through the model -> feathered mask -> colour match -> inverse warp
--> blend -> encode with the input's audio. See ``pipeline.py``; batches of videos in
+crops batched across frames through the model and the masker (by default the model folder's
+segmenter: the visible face) -> mask feathered inward -> colour match -> inverse warp -> blend ->
+encode with the input's audio, through a ``video_writer`` plugin. Masks in ``masks.py``. See ``pipeline.py``; batches of videos in
 ``batch.py``, the quality report in ``evaluate.py``, the whole path on sample media in ``demo.py``.
 """
 from __future__ import annotations

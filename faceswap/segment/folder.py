@@ -19,7 +19,7 @@ import numpy as np
 from faceswap import __version__
 from faceswap.align.template import Template
 from faceswap.errors import UserError
-from faceswap.fileio import atomic_path, read_json, write_json_atomic
+from faceswap.fileio import read_json, write_json_atomic, write_weights_atomic
 
 FORMAT = "faceswap-segmenter"
 FORMAT_VERSION = 1
@@ -46,11 +46,7 @@ def write_info(folder: str | Path, preset: str, model, template: Template, steps
 
 
 def save_weights(folder: str | Path, model) -> None:
-    from safetensors.torch import save_file
-
-    state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.state_dict().items()}
-    with atomic_path(Path(folder) / WEIGHTS_FILE) as temp_path:
-        save_file(state, str(temp_path), metadata={"format": FORMAT})
+    write_weights_atomic(Path(folder) / WEIGHTS_FILE, model, FORMAT)
 
 
 def read_info(folder: str | Path) -> SegmenterInfo:

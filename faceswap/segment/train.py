@@ -34,7 +34,7 @@ def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
     previous = _previous(out, config)
     seed_everything(config.seed)
     model = files.build_model(previous) if previous else get("segmenter", config.preset)(resolution=config.resolution)
-    samples = load_samples(list(config.faces), min(2 * model.resolution, 256), config.max_faces, workers=_threads(config) or 2)
+    samples = load_samples(list(config.faces), min(2 * model.resolution, 256), config.max_faces, workers=2)
     if previous and not previous.template.fits(samples.template):
         raise UserError(f"The segmenter in '{out}' was trained on faces aligned as {previous.template.as_dict()}, these are "
                         f"{samples.template.as_dict()}; extract with the same settings or train a new segmenter.")

@@ -17,7 +17,7 @@ from typing import Any
 from faceswap import __version__
 from faceswap.align.template import Template
 from faceswap.errors import UserError
-from faceswap.fileio import atomic_path, read_json, write_json_atomic
+from faceswap.fileio import read_json, write_json_atomic, write_weights_atomic
 
 FORMAT = "faceswap-swap-model"
 FORMAT_VERSION = 1
@@ -57,12 +57,8 @@ def write_model_json(model_dir: str | Path, preset: str, model, template: Templa
     })
 
 
-def save_weights(model_dir: str | Path, model) -> None:
-    from safetensors.torch import save_file
-
-    state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.state_dict().items()}
-    with atomic_path(Path(model_dir) / WEIGHTS_FILE) as temp_path:
-        save_file(state, str(temp_path), metadata={"format": FORMAT})
+def save_weights(folder: str | Path, model) -> None:
+    write_weights_atomic(Path(folder) / WEIGHTS_FILE, model, FORMAT)
 
 
 def read_info(model_dir: str | Path) -> ModelInfo:
