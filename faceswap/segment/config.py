@@ -12,7 +12,7 @@ class SegmentTrainConfig:
     out_dir: str = field(default="", metadata={"help": "segmenter folder to write", "cli": False})
     preset: str = field(default="tiramisu", metadata={"help": "segmenter preset (see `faceswap plugins`)"})
     resolution: int = field(default=0, metadata={"help": "input size in pixels (0: the preset's)"})
-    steps: int | None = field(default=1500, metadata={"help": "stop after this many steps in all"})
+    steps: int | None = field(default=3000, metadata={"help": "stop after this many steps in all"})
     minutes: float | None = field(default=None, metadata={"help": "stop after this many minutes of this run"})
     batch_size: int = field(default=16, metadata={"help": "crops per step"})
     lr: float = field(default=5e-3, metadata={"help": "learning rate (cosine schedule after a short warm-up)"})

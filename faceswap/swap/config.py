@@ -48,7 +48,7 @@ class SwapTrainConfig:
                            "landmark masks), or the folder of a trained segmenter to use"})
     segmenter_minutes: float | None = field(default=None, metadata={"help": "time for fitting the segmenter (default: 25%% of "
                                             "--minutes when that is set, else --segmenter-steps steps)"})
-    segmenter_steps: int = field(default=1500, metadata={"help": "at most this many segmenter training steps"})
+    segmenter_steps: int = field(default=3000, metadata={"help": "at most this many segmenter training steps"})
     # Loss
     ssim_weight: float = field(default=1.0, metadata={"help": "weight of (1 - SSIM) inside the face mask"})
     l1_weight: float = field(default=1.0, metadata={"help": "weight of the L1 error inside the face mask"})
