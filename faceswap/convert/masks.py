@@ -25,8 +25,8 @@ class MaskChoice:
     segmenter_dir: str | None
 
 
-def choose_mask(mask: str, model_dir: str, segmenter: str | None, landmark_count: int = 5) -> MaskChoice:
-    landmark_masker = "hull" if landmark_count >= 68 else "outline"
+def choose_mask(mask: str, model_dir: str, segmenter: str | None) -> MaskChoice:
+    landmark_masker = "outline"  # fits 5 and 68 landmarks alike; name --mask hull for the 68-point hull
     segmenter_dir = segmenter or str(Path(model_dir) / MODEL_SEGMENTER)
     if mask == "learned":
         return MaskChoice("learned", None, None)

@@ -5,6 +5,8 @@ Where the segmenter finds (almost) no face in a crop, the landmark outline stand
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from faceswap.align.mask import outline_mask
@@ -44,8 +46,16 @@ class SegmenterMasker:
             if probability.shape[0] != size:
                 probability = cv2.resize(probability, (size, size), interpolation=cv2.INTER_LINEAR)
             mask = (probability > 0.5).astype(np.uint8) * 255
-            outline = outline_mask(points, template, size)
-            if np.count_nonzero(mask) < MIN_AREA_SHARE * max(np.count_nonzero(outline), 1):
-                mask, self.fallbacks = outline, self.fallbacks + 1
+            if np.count_nonzero(mask) < MIN_AREA_SHARE * _outline_area(template, size):
+                mask, self.fallbacks = outline_mask(points, template, size), self.fallbacks + 1
             masks[index] = mask
         return masks
+
+
+@lru_cache(maxsize=8)
+def _outline_area(template: Template, size: int) -> float:
+    """Pixels inside the template's face outline at ``size``: the yardstick for an empty mask
+    (drawn once, not per face)."""
+    import cv2
+
+    return float(cv2.contourArea(template.face_outline(size)))
