@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceswap.align.template import Template  # noqa: E402
 from faceswap.swap.config import SwapTrainConfig  # noqa: E402
-from faceswap.swap.task import SwapTask  # noqa: E402
-from faceswap.swap.train import _augment_settings, _engine_config, _loss, paired  # noqa: E402
+from faceswap.swap.task import SwapTask, build_swap_task  # noqa: E402
+from faceswap.swap.train import _engine_config, paired  # noqa: E402
 
 
 def build_task(config: SwapTrainConfig, stored_size: int | None = None) -> SwapTask:
@@ -38,7 +38,7 @@ def build_task(config: SwapTrainConfig, stored_size: int | None = None) -> SwapT
     model = get("swap_model", config.preset)(resolution=config.resolution, encoder_widths=config.encoder_widths,
                                              bottleneck=config.bottleneck, decoder_widths=config.decoder_widths)
     stored = stored_size or 2 * model.resolution
-    return SwapTask(model, Template(), stored, _augment_settings(config), _loss(config), seed=config.seed)
+    return build_swap_task(model, Template(), stored, config)
 
 
 def face_tensors(config: SwapTrainConfig, stored_size: int, count: int) -> tuple[torch.Tensor, torch.Tensor]:

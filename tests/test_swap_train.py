@@ -119,3 +119,30 @@ def test_training_refuses_to_overwrite_a_model(trained_swap_model, extracted_fac
                              model_dir=str(trained_swap_model), steps=1)
     with pytest.raises(UserError, match="--resume"):
         train_swap(config)
+
+
+def test_training_uses_the_perceptual_loss_and_saves_none_of_its_network(trained_swap_model):
+    from safetensors.torch import load_file
+
+    assert [value for _, value in _metric_rows(trained_swap_model, "perceptual_a")]
+    latest = json.loads((trained_swap_model / "training" / "checkpoints" / "latest.json").read_text())
+    task_weights = load_file(str(trained_swap_model / "training" / "checkpoints" / latest["dir"] / "model.safetensors"))
+    assert not [name for name in task_weights if name.startswith("loss.")]
+
+
+def test_adversarial_training_keeps_the_discriminator_out_of_the_model(extracted_faces, tmp_path):
+    from safetensors.torch import load_file
+
+    from test_swap_support import TINY_MODEL, faces_subset
+
+    faces = {side: faces_subset(extracted_faces[side], tmp_path / side, 16) for side in "ab"}
+    model_dir = tmp_path / "model"
+    settings = dict(faces_a=str(faces["a"]), faces_b=str(faces["b"]), model_dir=str(model_dir), batch_size=4,
+                    eval_every=2, save_every=2, min_faces=10, threads=1, device="cpu", progress=False,
+                    segmenter="none", perceptual_weight=0.0, adversarial_weight=0.1, **TINY_MODEL)
+    train_swap(SwapTrainConfig(steps=2, **settings))
+    train_swap(SwapTrainConfig(steps=4, resume=True, **settings))  # the discriminator comes back from the checkpoint
+    assert not [name for name in load_file(str(model_dir / "model.safetensors")) if "discriminator" in name]
+    checkpoint = model_dir / "training" / "checkpoints" / "step_00000004" / "model.safetensors"
+    assert "adversarial.discriminator.body.0.weight" in load_file(str(checkpoint))
+    assert [value for _, value in _metric_rows(model_dir, "adv_d")]

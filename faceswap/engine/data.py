@@ -1,5 +1,10 @@
 """Data loading for the engine: a data order that is a pure function of (seed, epoch), so a
-resumed run can skip the batches it already saw, and batches moved to the device."""
+resumed run can skip the batches it already saw, and batches moved to the device.
+
+Datasets that can read a whole batch at once are asked for whole batches (one call per batch, no
+per-item collate): a TensorDataset (one gather per tensor), or any map-style Dataset with a
+``read_batch(indices) -> batch`` method (for example one that reads rows from a file).
+"""
 from __future__ import annotations
 
 import itertools
@@ -46,6 +51,27 @@ class _TensorBatches(Dataset):
         return len(self.tensors[0])
 
 
+class _ReadBatches(Dataset):
+    """Index a dataset with ``read_batch(indices)`` a whole batch at a time."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+
+    def __getitem__(self, indices: list[int]) -> Any:
+        return self.dataset.read_batch(indices)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+
+def _whole_batches(data: Dataset) -> Dataset | None:
+    if isinstance(data, TensorDataset):
+        return _TensorBatches(data)
+    if callable(getattr(data, "read_batch", None)):
+        return _ReadBatches(data)
+    return None
+
+
 class EpochLoader:
     """Iterable of batches for one epoch at a time; engine-built for Datasets, else the user's iterable."""
 
@@ -60,9 +86,10 @@ class EpochLoader:
             self.sampler = EpochSampler(data, info, shuffle, seed, drop_last)
             common = dict(num_workers=num_workers, pin_memory=pin_memory, worker_init_fn=seed_worker,
                           generator=torch.Generator(), persistent_workers=persistent and num_workers > 0)
-            if isinstance(data, TensorDataset):
+            whole = _whole_batches(data)
+            if whole is not None:
                 batches = BatchSampler(self.sampler, batch_size, drop_last)
-                self.loader = DataLoader(_TensorBatches(data), batch_size=None, sampler=batches, **common)
+                self.loader = DataLoader(whole, batch_size=None, sampler=batches, **common)
             else:
                 self.loader = DataLoader(data, batch_size=batch_size, sampler=self.sampler, drop_last=drop_last, **common)
 

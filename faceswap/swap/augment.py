@@ -2,9 +2,10 @@
 
 One random affine per face (rotation, zoom, shift, horizontal flip) is applied to the input and
 the target alike, as is the colour jitter. The input alone is also pushed through a random
-warp: offsets on a coarse grid (5x5), upsampled, move the sampling points. The model
-thus learns to rebuild a clean face from a distorted one, which is what makes the shared encoder
-generalise across the two people. All of it is a single ``grid_sample`` per tensor.
+warp: offsets on a coarse grid (``warp_grid`` points a side, 5 by default), upsampled, move the
+sampling points. The model thus learns to rebuild a clean face from a distorted one, which is
+what makes the shared encoder generalise across the two people. All of it is a single
+``grid_sample`` per tensor.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class AugmentSettings:
     shift: float = 0.05  # +- fraction of the size
     flip: float = 0.5  # probability
     colour: float = 0.1  # brightness / contrast / saturation jitter, +- fraction
-    warp_grid: int = 5
+    warp_grid: int = 5  # coarse-grid points per side: more give finer, more local distortions
     ramp_calls: int = 3000  # calls over which rotation/zoom/shift/flip/colour grow from 0 to full
 
     def at(self, calls: int) -> "AugmentSettings":

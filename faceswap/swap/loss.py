@@ -1,5 +1,6 @@
-"""The reconstruction loss: SSIM and L1 inside the face mask, eyes and mouth weighted up, and a
-loss that teaches each decoder to draw the face mask.
+"""The reconstruction loss: SSIM and L1 inside the face mask, eyes and mouth weighted up, a
+loss that teaches each decoder to draw the face mask, and optionally a perceptual term
+(ImageNet features, see perceptual.py) under the same weights.
 
 Everything is computed in float32 (outside autocast): SSIM's variance terms lose too much in
 half precision.
@@ -57,7 +58,7 @@ def masked_l1(images: torch.Tensor, targets: torch.Tensor, masks: torch.Tensor) 
 
 
 class SwapLoss(nn.Module):
-    """loss = ssim_weight * (1 - SSIM) + l1_weight * L1 + mask_weight * |mask error|.
+    """loss = ssim_weight * (1 - SSIM) + l1_weight * L1 + mask_weight * |mask error| + perceptual_weight * LPIPS-like.
 
     SSIM and L1 are weighted per pixel by the region weights (eyes, mouth) inside the face mask
     and by ``background_weight`` outside it; the reported ``ssim`` and ``l1`` use the mask alone.
@@ -65,11 +66,17 @@ class SwapLoss(nn.Module):
     """
 
     def __init__(self, ssim_weight: float = 1.0, l1_weight: float = 1.0, mask_weight: float = 0.5,
-                 background_weight: float = 0.1):
+                 background_weight: float = 0.1, perceptual_weight: float = 0.0):
         super().__init__()
         self.ssim_weight, self.l1_weight = ssim_weight, l1_weight
         self.mask_weight, self.background_weight = mask_weight, background_weight
+        self.perceptual_weight = perceptual_weight
         self.register_buffer("window", gaussian_window(), persistent=False)
+        self.perceptual = None
+        if perceptual_weight > 0:  # the ImageNet network is loaded only when it is used
+            from faceswap.swap.perceptual import PerceptualLoss
+
+            self.perceptual = PerceptualLoss()
 
     def forward(self, faces: torch.Tensor, masks: torch.Tensor, batch: AugmentedBatch) -> dict[str, torch.Tensor]:
         with torch.autocast(device_type=faces.device.type, enabled=False):
@@ -84,4 +91,8 @@ class SwapLoss(nn.Module):
             with torch.no_grad():
                 metrics = {"ssim": weighted_mean(similarity, batch.masks), "l1": weighted_mean(error, batch.masks),
                            "mask_l1": mask_error.detach()}
+            if self.perceptual is not None:
+                perceptual = self.perceptual(faces, batch.targets, pixel_weights)
+                loss = loss + self.perceptual_weight * perceptual
+                metrics["perceptual"] = perceptual.detach()
         return {"loss": loss, **metrics}

@@ -3,9 +3,13 @@
 With ``--segmenter train`` (the default) `faceswap train` fits a Tiramisu on both faces folders
 into MODEL_DIR/segmenter, then replaces each training face's mask by what it predicts: the
 decoders learn to draw the real face region, and convert finds the segmenter beside the model.
+The predicted masks are written into the face cache in place, which records whose they are (a
+hash of the segmenter's weights): a later run with the same segmenter reuses them, another
+segmenter rewrites them, and a run interrupted while writing them is noticed.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -17,6 +21,7 @@ import torch
 
 from faceswap.errors import UserError
 from faceswap.swap.config import SwapTrainConfig
+from faceswap.swap.face_cache import FaceCache, locked, reread_masks, set_masks
 
 log = logging.getLogger("faceswap.swap")
 SEGMENTER_DIR = "segmenter"
@@ -87,13 +92,47 @@ def apply_segmenter(folder: Path, faces_uint8: torch.Tensor, device: str) -> Non
     pixels from outside the frame (fifth channel) are never face."""
     from faceswap.segment import load_segmenter
 
-    segmenter = load_segmenter(folder, device)
+    _write_masks(load_segmenter(folder, device), faces_uint8)
+
+
+def _write_masks(segmenter, faces_uint8: torch.Tensor) -> None:
     for start in range(0, len(faces_uint8), BATCH):
         chunk = faces_uint8[start:start + BATCH]
         masks = segmenter.predict_rgb(chunk[:, :3].float() / 255).cpu()[:, 0]
         if chunk.shape[1] >= 5:
             masks = masks * (chunk[:, 4].float() / 255)
         chunk[:, 3] = (masks * 255).round().to(torch.uint8)
+
+
+def segmenter_id(folder: Path) -> str:
+    """Names a segmenter by its weights: "segmenter:<hash>"."""
+    from faceswap.segment.folder import WEIGHTS_FILE
+
+    digest = hashlib.sha256()
+    with open(Path(folder) / WEIGHTS_FILE, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"segmenter:{digest.hexdigest()[:16]}"
+
+
+def apply_segmenter_to_cache(folder: Path, cache: FaceCache, device: str) -> FaceCache:
+    """Write the segmenter's masks into channel 3 of a face cache, unless it holds this segmenter's already."""
+    from faceswap.segment import load_segmenter
+
+    wanted = segmenter_id(folder)
+    with locked(cache.path.parent):  # DDP ranks: the first writes, the others find it done
+        cache = reread_masks(cache)
+        if cache.masks == wanted:
+            log.info("Training masks: reusing the segmenter's in %s.", cache.path)
+            return cache
+        started = time.monotonic()
+        segmenter = load_segmenter(folder, device)
+        cache = set_masks(cache, None)  # a run killed midway leaves a cache that says so
+        for block in cache.writable_blocks():
+            _write_masks(segmenter, torch.from_numpy(block))
+        cache = set_masks(cache, wanted)
+    log.info("Segmenter masks written into %s (%d faces, %.0f s).", cache.path, cache.count, time.monotonic() - started)
+    return cache
 
 
 def remaining_minutes(config: SwapTrainConfig, spent: float) -> SwapTrainConfig:

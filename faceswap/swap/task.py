@@ -4,6 +4,10 @@ decoders (so DDP sees every parameter), returning the loss and per-person metric
 Training batches are augmented here, on the device the engine moved them to. The augmentation's
 random numbers come from a generator seeded by (seed, rank, call count); the call count is a
 buffer in the task's state, so a resumed run draws exactly the warps the uninterrupted one would.
+
+With an ``adversarial`` loss the task also holds the discriminator (its weights are then in the
+task's checkpoints, not in the swap model); it plays only while training, so validation losses
+stay comparable between runs with and without it.
 """
 from __future__ import annotations
 
@@ -11,16 +15,20 @@ import torch
 from torch import nn
 
 from faceswap.align.template import Template
+from faceswap.swap.adversarial import AdversarialLoss
 from faceswap.swap.augment import AugmentSettings, augment, plain
+from faceswap.swap.config import SwapTrainConfig
 from faceswap.swap.loss import SwapLoss
 
 
 class SwapTask(nn.Module):
     def __init__(self, model: nn.Module, template: Template, stored_size: int, augment_settings: AugmentSettings,
-                 loss: SwapLoss, eyes_weight: float = 3.0, mouth_weight: float = 2.0, seed: int = 0):
+                 loss: SwapLoss, eyes_weight: float = 3.0, mouth_weight: float = 2.0, seed: int = 0,
+                 adversarial: AdversarialLoss | None = None):
         super().__init__()
         self.model = model
         self.loss = loss
+        self.adversarial = adversarial
         self.augment_settings = augment_settings
         self.seed = seed
         weights = torch.from_numpy(template.region_weights(stored_size, eyes=eyes_weight, mouth=mouth_weight))
@@ -52,4 +60,22 @@ class SwapTask(nn.Module):
         result_b = self.loss(faces_b, masks_b, side_b)
         metrics = {f"{name}_a": value.detach() for name, value in result_a.items()}
         metrics.update({f"{name}_b": value.detach() for name, value in result_b.items()})
-        return {"loss": result_a["loss"] + result_b["loss"], **metrics}
+        loss = result_a["loss"] + result_b["loss"]
+        if self.adversarial is not None and self.training:
+            adversarial = self.adversarial(torch.cat([faces_a, faces_b]), torch.cat([side_a.targets, side_b.targets]),
+                                           torch.cat([side_a.masks, side_b.masks]))
+            loss = loss + adversarial.pop("loss")
+            metrics.update(adversarial)
+        return {"loss": loss, **metrics}
+
+
+def build_swap_task(model: nn.Module, template: Template, stored_size: int, config: SwapTrainConfig) -> SwapTask:
+    """The task ``faceswap train`` fits: augmentation, loss and optional discriminator from a SwapTrainConfig."""
+    augment_settings = AugmentSettings(warp=config.warp, warp_grid=config.warp_grid, rotation=config.rotation,
+                                       zoom=config.zoom, shift=config.shift, flip=config.flip, colour=config.colour,
+                                       ramp_calls=config.augment_ramp)
+    loss = SwapLoss(config.ssim_weight, config.l1_weight, config.mask_weight, config.background_weight,
+                    config.perceptual_weight)
+    adversarial = AdversarialLoss(config.adversarial_weight) if config.adversarial_weight > 0 else None
+    return SwapTask(model, template, stored_size, augment_settings, loss, config.eyes_weight, config.mouth_weight,
+                    config.seed, adversarial)

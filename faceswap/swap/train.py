@@ -1,4 +1,8 @@
-"""`train_swap(config)`: load both people's faces, build the model, and fit it on the engine.
+"""`train_swap(config)`: cache both people's faces, build the model, and fit it on the engine.
+
+Faces are decoded once into MODEL_DIR/face_cache (face_cache.py; reused by later runs and
+--resume) and training reads its batches from there, so memory does not grow with the face sets;
+only the few held-out faces (validation, previews) are kept in memory.
 
 The model folder describes itself (model.json) from the first moment; the weights in it, the
 preview and the timelapse are refreshed at every checkpoint, including the one the engine
@@ -18,15 +22,16 @@ from faceswap.align.template import Template
 from faceswap.config import write_resolved
 from faceswap.errors import UserError
 from faceswap.swap import model_dir as model_files
-from faceswap.swap.augment import AugmentSettings
 from faceswap.swap.config import SwapTrainConfig
-from faceswap.swap.data import FaceSet, check_templates, held_out_indices, load_face_set
-from faceswap.swap.loss import SwapLoss
-from faceswap.swap.masks import apply_segmenter, prepare_segmenter, remaining_minutes
+from faceswap.swap.data import CachedPairs, check_templates, held_out_indices, read_face_source, spread_sample
+from faceswap.swap.face_cache import FaceCache, FaceReader, cache_dir, open_face_cache
+from faceswap.swap.masks import apply_segmenter_to_cache, prepare_segmenter, remaining_minutes
 from faceswap.swap.preview import render_preview, write_preview
-from faceswap.swap.task import SwapTask
+from faceswap.swap.task import build_swap_task
 
 log = logging.getLogger("faceswap.swap")
+INIT_BYTES = 64 << 20  # faces per side whose mean starts each decoder: evenly spaced, at most this many bytes
+AUTO_GPU_WORKERS = 2  # DataLoader workers reading the face cache on a GPU when --num-workers is negative (auto)
 
 
 def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, float]:
@@ -47,42 +52,25 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
         preset = config.preset
     else:
         model, preset = model_files.build_model(previous), previous.preset
-    # Kept at twice the model size (at most the crop size) so that augmentation resamples from detail.
-    stored_size = min(_template_size(config.faces_a) or 2 * model.resolution, 2 * model.resolution)
-    sides = {side: load_face_set(folder, stored_size, config.min_faces, f"faces folder of {side}")
-             for side, folder in (("A", config.faces_a), ("B", config.faces_b))}
-    template = sides["A"].template
-    check_templates(template, sides["B"].template)
-    if previous is not None and not previous.template.fits(template):
-        raise UserError(f"The model in '{model_dir}' was trained on faces aligned as {previous.template.as_dict()}, "
-                        f"these are {template.as_dict()}; extract with the model's settings or train a new model.")
-    segmenter, spent = prepare_segmenter(config, model_dir, is_main)
-    if segmenter is not None:
-        for side in sides.values():
-            apply_segmenter(segmenter, side.faces, config.device)
-        log.info("Training masks: the segmenter's in %s.", segmenter)
-    config = remaining_minutes(config, spent)
-    train_a, val_a = _split(sides["A"], config)
-    train_b, val_b = _split(sides["B"], config)
+    sides, template, config = _face_caches(config, model_dir, model.resolution, previous, is_main)
+    (reader_a, train_a, val_a), (reader_b, train_b, val_b) = (_split(sides[side], config) for side in "AB")
     log.info("Faces: A %d train + %d held out, B %d train + %d held out; model %s at %d px, %.2fM parameters.",
              len(train_a), len(val_a), len(train_b), len(val_b), preset, model.resolution,
              sum(p.numel() for p in model.parameters()) / 1e6)
 
     if previous is None and hasattr(model, "init_from_faces"):  # optional for third-party models
-        model.init_from_faces(train_a.faces[:, :4], train_b.faces[:, :4])
+        model.init_from_faces(_init_sample(reader_a, train_a), _init_sample(reader_b, train_b))
     if is_main:
         model_dir.mkdir(parents=True, exist_ok=True)
         if previous is None:
             model_files.write_model_json(model_dir, preset, model, template, steps=0)
         write_resolved(config, model_dir / "train_config.json")
-    task = SwapTask(model, template, sides["A"].faces.shape[-1], _augment_settings(config), _loss(config),
-                    config.eyes_weight, config.mouth_weight, config.seed)
+    task = build_swap_task(model, template, sides["A"].faces.shape[-1], config)
     preview_rows = min(config.preview_faces, len(val_a), len(val_b))
-    exporter = ModelExporter(model_dir, preset, template, val_a.faces[:preview_rows], val_b.faces[:preview_rows],
-                             config.timelapse)
-    train_data = paired(train_a.faces, train_b.faces)
+    exporter = ModelExporter(model_dir, preset, template, val_a[:preview_rows], val_b[:preview_rows], config.timelapse)
+    train_data = CachedPairs(reader_a, train_a, reader_b, train_b)
     trainer = Trainer(task, _engine_config(config, model_dir, len(train_data)), callbacks=[exporter, *callbacks])
-    return trainer.fit(train_data, paired(val_a.faces, val_b.faces))
+    return trainer.fit(train_data, paired(val_a, val_b))
 
 
 def _previous_model(model_dir: Path, config: SwapTrainConfig, is_main: bool = True):
@@ -104,23 +92,37 @@ def _previous_model(model_dir: Path, config: SwapTrainConfig, is_main: bool = Tr
     return info
 
 
-def _template_size(folder: str) -> int | None:
-    """The crop size the faces folder says it has (None if unreadable: load_face_set reports that)."""
-    from faceswap.align import alignments as alignments_file
+def _face_caches(config: SwapTrainConfig, model_dir: Path, resolution: int, previous, is_main: bool):
+    """({"A": FaceCache, "B": FaceCache} with the training masks in them, the template, the config with
+    the time the segmenter took off --minutes). Faces folders are checked before anything is written."""
+    sources = {side: read_face_source(folder, config.min_faces, f"faces folder of {side}")
+               for side, folder in (("A", config.faces_a), ("B", config.faces_b))}
+    template = sources["A"].template
+    check_templates(template, sources["B"].template)
+    if previous is not None and not previous.template.fits(template):
+        raise UserError(f"The model in '{model_dir}' was trained on faces aligned as {previous.template.as_dict()}, "
+                        f"these are {template.as_dict()}; extract with the model's settings or train a new model.")
+    # Kept at twice the model size (at most the crop size) so that augmentation resamples from detail.
+    stored_size = min(template.size, 2 * resolution)
+    sides = {side: open_face_cache(source, cache_dir(model_dir), side.lower(), stored_size,
+                                   extract_masks=config.segmenter == "none") for side, source in sources.items()}
+    segmenter, spent = prepare_segmenter(config, model_dir, is_main)
+    if segmenter is not None:
+        sides = {side: apply_segmenter_to_cache(segmenter, cache, config.device) for side, cache in sides.items()}
+        log.info("Training masks: the segmenter's in %s.", segmenter)
+    return sides, template, remaining_minutes(config, spent)
 
-    try:
-        return alignments_file.load(folder).template.size
-    except UserError:
-        return None
 
-
-def _split(faces: FaceSet, config: SwapTrainConfig) -> tuple[FaceSet, FaceSet]:
-    train, held_out = held_out_indices(len(faces), config.val_fraction, config.max_val_faces)
-    return faces.subset(train), faces.subset(held_out)
+def _split(cache: FaceCache, config: SwapTrainConfig) -> tuple[FaceReader, list[int], torch.Tensor]:
+    """(a reader of the cache, the rows it trains on, the held-out faces read into memory: they are few)."""
+    train, held_out = held_out_indices(cache.count, config.val_fraction, config.max_val_faces)
+    reader = FaceReader(cache)
+    return reader, train, torch.from_numpy(reader.read(held_out))
 
 
 def paired(faces_a: torch.Tensor, faces_b: torch.Tensor) -> TensorDataset:
-    """Pairs (A face, B face); the shorter side repeats so that an epoch covers the longer one.
+    """Pairs (A face, B face) of faces in memory (the held-out ones); the shorter side repeats so that
+    an epoch covers the longer one. Training pairs come from the face cache (CachedPairs), alike.
 
     A TensorDataset, so the engine gathers whole batches at once rather than item by item.
     """
@@ -129,22 +131,13 @@ def paired(faces_a: torch.Tensor, faces_b: torch.Tensor) -> TensorDataset:
     return TensorDataset(faces_a[index % len(faces_a)], faces_b[index % len(faces_b)])
 
 
-def _augment_settings(config: SwapTrainConfig) -> AugmentSettings:
-    return AugmentSettings(warp=config.warp, rotation=config.rotation, zoom=config.zoom, shift=config.shift,
-                           flip=config.flip, colour=config.colour, ramp_calls=config.augment_ramp)
-
-
-def _loss(config: SwapTrainConfig) -> SwapLoss:
-    return SwapLoss(config.ssim_weight, config.l1_weight, config.mask_weight, config.background_weight)
-
-
 def _engine_config(config: SwapTrainConfig, model_dir: Path, pairs: int):
     from faceswap.engine import TrainConfig
 
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     return TrainConfig(
         out_dir=str(model_dir / model_files.TRAINING_DIR), epochs=None, max_steps=config.steps,
-        max_minutes=config.minutes, batch_size=config.batch_size, num_workers=config.num_workers,
+        max_minutes=config.minutes, batch_size=config.batch_size, num_workers=_num_workers(config),
         drop_last=pairs >= config.batch_size * world_size, lr=config.lr, optimizer="adam",
         schedule=config.schedule, warmup_steps=config.warmup_steps, grad_clip=config.grad_clip,
         precision=config.precision, device=config.device, threads=_threads(config, world_size), seed=config.seed,
@@ -165,6 +158,26 @@ def _threads(config: SwapTrainConfig, world_size: int) -> int:
     if config.threads or pick_device(config.device).type != "cpu":
         return config.threads
     return max(1, (os.cpu_count() or 2) // (2 * world_size))
+
+
+def _init_sample(reader: FaceReader, rows: list[int]) -> torch.Tensor:
+    """(K, 4, S, S) uint8 RGB + mask: evenly spaced training faces (all of a small set) for init_from_faces."""
+    return torch.from_numpy(reader.read(spread_sample(rows, INIT_BYTES // reader.cache.face_bytes)))[:, :4]
+
+
+def _num_workers(config: SwapTrainConfig) -> int:
+    """A negative --num-workers means auto: none on the CPU, 2 on a GPU.
+
+    Reading a batch from the face cache takes about a millisecond on the CPU (some 10,000 faces/s
+    at 256 px), a CPU training step a hundred or more, and a worker process takes a core the step
+    wants (measured in scripts/bench_data.py). A GPU step can be shorter than reading and pinning
+    a large batch, so there two workers read ahead.
+    """
+    from faceswap.runtime import pick_device
+
+    if config.num_workers >= 0:
+        return config.num_workers
+    return 0 if pick_device(config.device).type == "cpu" else AUTO_GPU_WORKERS
 
 
 class ModelExporter:
