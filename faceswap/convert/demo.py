@@ -3,7 +3,8 @@
 extract both sample talking-head videos -> train the 64 px `original` preset for a time budget
 (a quarter of it fits the face segmenter that masks training and convert) -> convert the
 WolfgangLanger video to the other face -> side-by-side video, last training
-preview and the evaluate report. Each stage leaves its result on disk and is skipped when a
+preview and the evaluate report, whose quality verdict (identity against B's faces, expression,
+pose, sharpness) closes the demo's output. Each stage leaves its result on disk and is skipped when a
 finished result is there, so an interrupted demo continues where it stopped.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ class DemoResult:
     training_preview: Path | None
     report_json: Path
     report_text: Path
+    quality: tuple[str, ...] = ()  # the evaluate report's quality lines (verdict, then one per part)
 
     def describe(self) -> str:
         preview = self.training_preview or "(the trainer wrote no preview)"
@@ -46,6 +48,7 @@ class DemoResult:
             f"  side by side:       {self.side_by_side}",
             f"  training preview:   {preview}",
             f"  evaluate report:    {self.report_text} (JSON: {self.report_json})",
+            *self.quality,
         ])
 
 
@@ -70,8 +73,8 @@ def run_demo(config: DemoConfig, log=print) -> DemoResult:
     _convert(videos["a"], faces["a"], model_dir, swapped, side_by_side, config, log)
     preview = _copy_training_preview(model_dir, out / "training_preview.png")
     report_json, report_text = out / "report.json", out / "report.txt"
-    _evaluate(swapped, videos["a"], model_dir, report_json, report_text, config, log)
-    return DemoResult(swapped, side_by_side, preview, report_json, report_text)
+    quality = _evaluate(swapped, videos["a"], faces["b"], model_dir, report_json, report_text, config, log)
+    return DemoResult(swapped, side_by_side, preview, report_json, report_text, quality)
 
 
 def _extract(video: Path, faces_dir: Path, config: DemoConfig, log) -> Path:
@@ -133,19 +136,37 @@ def _copy_training_preview(model_dir: Path, target: Path) -> Path | None:
     return target
 
 
-def _evaluate(swapped: Path, reference: Path, model_dir: Path, report_json: Path, report_text: Path, config: DemoConfig,
-              log) -> None:
+def _evaluate(swapped: Path, reference: Path, faces_b: Path, model_dir: Path, report_json: Path, report_text: Path,
+              config: DemoConfig, log) -> tuple[str, ...]:
+    """Evaluate the swapped video (identity against B's faces when dlib is installed; the 68-point
+    expression check only when its opt-in model was fetched) and return the quality lines."""
     from faceswap.convert.evaluate import evaluate, write_report
+    from faceswap.identity._dlib import INSTALL_HINT, is_available
 
     if report_json.is_file() and report_text.is_file() and report_json.stat().st_mtime >= swapped.stat().st_mtime:
-        log(f"evaluate: done before, reusing {report_text}")
-        return
+        saved = read_json(report_json, "evaluate report").get("quality")
+        if saved is not None:
+            log(f"evaluate: done before, reusing {report_text}")
+            return _quality_lines(saved)
     log(f"evaluate {swapped.name} against {reference.name}")
+    if not is_available():
+        log(f"  (identity and expression need dlib: {INSTALL_HINT})")
     segmenter = model_dir / "segmenter"  # the real face outline for the "just outside the face" band
     report = evaluate(str(swapped), reference=str(reference), device=config.device, threads=config.threads,
-                      segmenter_dir=str(segmenter) if (segmenter / "segmenter.json").is_file() else None)
+                      segmenter_dir=str(segmenter) if (segmenter / "segmenter.json").is_file() else None,
+                      person_b=str(faces_b) if is_available() else None)
     write_report(report, json_path=report_json, text_path=report_text)
     log("  " + report.describe().replace("\n", "\n  "))
+    return tuple(report.quality.describe()) if report.quality else ()
+
+
+def _quality_lines(saved: dict) -> tuple[str, ...]:
+    from faceswap.convert.quality import QualityReport
+
+    try:
+        return tuple(QualityReport(**saved).describe())
+    except TypeError:  # a report from another version: its lines are in the text report
+        return ()
 
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo"]

@@ -24,6 +24,9 @@
   is found in under 90% of the frames; verdict_reasons says why. Without a reference the
   picture's own edges at the outline (jaw line, hair) look like seams, so only "face lost" is
   judged and the verdict is otherwise "n/a".
+- with a reference: quality, the swap's own numbers with their verdicts (identity with
+  ``person_b``, expression, head pose, sharpness; see faceswap/convert/quality.py), and its
+  verdict: good / poor. Kept apart from the verdict above, which is about blending artefacts.
 """
 from __future__ import annotations
 
@@ -32,6 +35,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
+
+from faceswap.convert.quality import DEFAULT_SAMPLES, QualityReport
 
 SECTORS = 16
 RING_PERCENT = 4.0  # ring width, percent of the eye distance x 4 (about the face width)
@@ -97,6 +102,7 @@ class EvaluateReport:
     outside_verdict: str | None = None  # clean | changed (None without a reference)
     verdict: str = "n/a"  # the worst of the two, or "face lost"; "n/a" when nothing could be judged
     verdict_reasons: dict[str, str] = field(default_factory=dict)  # seam / outside / face -> why, in words
+    quality: QualityReport | None = None  # identity, expression, pose, sharpness (with a reference)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +128,8 @@ class EvaluateReport:
                          f"{drawn_by}, by more than {self.tolerance}): {share} of pixels")
         lines.append(f"  verdict: {self.verdict}")
         lines += [f"    {part}: {reason}" for part, reason in self.verdict_reasons.items()]
+        if self.quality is not None:
+            lines += self.quality.describe()
         return "\n".join(lines)
 
 
@@ -131,14 +139,17 @@ def _fmt(value: float | None) -> str:
 
 def evaluate(video: str, reference: str | None = None, tolerance: int = DEFAULT_TOLERANCE,
              detector: str | None = None, device: str = "auto", threads: int = 0,
-             reference_start: int = 0, segmenter_dir: str | None = None) -> EvaluateReport:
+             reference_start: int = 0, segmenter_dir: str | None = None, person_b: str | None = None,
+             quality_frames: int = DEFAULT_SAMPLES) -> EvaluateReport:
     """Measure a converted video (and compare it with the video it was made from; for an output
     of `convert --frames START:END` pass ``reference_start=START``). ``segmenter_dir``: a trained
-    segmenter draws the face region that the outside band is measured from (default: the outline)."""
+    segmenter draws the face region that the outside band is measured from (default: the outline).
+    With a reference, the quality section samples ``quality_frames`` frames (0: no quality
+    section); ``person_b`` (B's faces folder, images or video) adds the identity check."""
     from faceswap import runtime
     from faceswap.video import open_reader
 
-    _check_options(tolerance, reference, segmenter_dir)
+    _check_options(tolerance, reference, segmenter_dir, person_b, quality_frames)
     runtime.set_threads(threads)
     output_faces = _FaceTracker()
     reference_faces = _FaceTracker()
@@ -157,8 +168,11 @@ def evaluate(video: str, reference: str | None = None, tolerance: int = DEFAULT_
         else:
             with open_reader(reference, start=reference_start) as ref_reader:
                 _check_same_shape(out_reader.info, ref_reader.info, video, reference)
+                quality = _quality_sampler(person_b, quality_frames, device, out_reader.info.frame_count)
                 ref_stream = find_faces(ref_reader, detector, device)
                 for (frame, faces), (ref_frame, ref_faces) in zip(out_stream, ref_stream):
+                    if quality is not None:
+                        quality.add(frames, frame.image, faces, ref_frame.image, ref_faces)
                     frames += 1
                     output_faces.add(frame.index, faces)
                     reference_faces.add(frame.index, ref_faces)  # by output position: the two may start apart
@@ -170,12 +184,27 @@ def evaluate(video: str, reference: str | None = None, tolerance: int = DEFAULT_
     if reference is not None:
         report.outside_band_changed_share = band["changed"] / band["pixels"] if band["pixels"] else None
         report.outside_band_mask = str(segmenter_dir) if segmenter_dir else "outline"
+        report.quality = quality.report() if quality is not None else None
     return add_verdicts(report)
 
 
-def _check_options(tolerance: int, reference: str | None, segmenter_dir: str | None) -> None:
+def _quality_sampler(person_b: str | None, quality_frames: int, device: str, frame_count: int):
+    from faceswap.convert.quality_sampler import QualitySampler, QualitySettings
+
+    if quality_frames <= 0:
+        return None
+    return QualitySampler(QualitySettings(person_b=person_b, frames=quality_frames, device=device), frame_count)
+
+
+def _check_options(tolerance: int, reference: str | None, segmenter_dir: str | None, person_b: str | None = None,
+                   quality_frames: int = DEFAULT_SAMPLES) -> None:
     from faceswap.errors import UserError
 
+    if quality_frames < 0:
+        raise UserError(f"The number of frames sampled for the quality numbers (--quality-frames) is {quality_frames}; "
+                        f"use 0 to leave them out, or a positive number.")
+    if person_b and reference is None:
+        raise UserError(f"Person B ('{person_b}') is compared with person A, who is taken from the reference; add --reference.")
     if not 0 <= tolerance <= 255:
         raise UserError(f"The tolerance (--tolerance) is a colour difference in 8-bit levels, from 0 to 255, not {tolerance}.")
     if segmenter_dir and reference is None:

@@ -1,0 +1,170 @@
+"""The quality numbers, gathered while evaluate streams the output beside its reference.
+
+Pose and sharpness are measured on every frame pair (cheap); the face descriptor and the 68
+landmarks on at most ``QualitySettings.frames`` evenly spaced frames, so a long video costs no
+more than a short one. Nothing but numbers is kept from frame to frame.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from faceswap.convert.quality import (DEFAULT_SAMPLES, EYES_CLOSED_RATIO, MOUTH_OPEN_RATIO, STATE_UNSURE_BAND,
+                                      ExpressionScore, IdentityScore, PoseScore, QualityReport, SharpnessScore,
+                                      with_verdicts)
+from faceswap.convert.quality_metrics import (eye_aspect_ratio, face_detail, head_pose, landmark_error,
+                                              mouth_aspect_ratio)
+
+LANDMARKS_68 = "dlib_landmarks68"
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    person_b: str | None = None  # B's faces folder, images or video: who the output should look like
+    frames: int = DEFAULT_SAMPLES  # frames sampled for the descriptor and the 68 points (and B's faces); 0: no quality section
+    device: str = "auto"
+
+
+@dataclass
+class _Measured:
+    sharpness: list[float] = field(default_factory=list)
+    pose: list[np.ndarray] = field(default_factory=list)
+    output_descriptors: list[np.ndarray] = field(default_factory=list)
+    reference_descriptors: list[np.ndarray] = field(default_factory=list)
+    landmark_errors: list[float] = field(default_factory=list)
+    eyes_agree: list[bool] = field(default_factory=list)
+    mouth_agree: list[bool] = field(default_factory=list)
+    sampled: int = 0
+
+
+class QualitySampler:
+    """``add`` each (output, reference) frame pair with their faces, then ``report``."""
+
+    def __init__(self, settings: QualitySettings, frame_count: int):
+        from faceswap.identity._dlib import INSTALL_HINT, is_available
+
+        self.settings = settings
+        count = max(int(frame_count), 1)
+        self.sampled_positions = set(np.linspace(0, count - 1, min(settings.frames, count)).round().astype(int).tolist())
+        self.unavailable: dict[str, str] = {}  # part -> why it is not measured, and how to enable it
+        self.describer, self.person_b_descriptors = None, None
+        if settings.person_b:
+            self._load_person_b(settings)
+        else:
+            self.unavailable["identity"] = ("pass --person-b (B's faces folder from `faceswap extract`, images or video) "
+                                            "or --model to measure who the face looks like")
+        self.use_68 = is_available() and _cached(LANDMARKS_68)
+        if not is_available():
+            self.unavailable["expression"] = f"needs dlib; run {INSTALL_HINT} and `faceswap assets fetch {LANDMARKS_68}`"
+        elif not self.use_68:
+            self.unavailable["expression"] = (f"run `faceswap assets fetch {LANDMARKS_68}` to enable it (opt-in: the 68-point "
+                                              f"model is for non-commercial use; `faceswap assets list` shows its terms)")
+        self.measured = _Measured()
+
+    def _load_person_b(self, settings: QualitySettings) -> None:
+        from faceswap.convert.person import person_faces
+        from faceswap.identity import load_describer
+
+        self.describer = load_describer(device=settings.device)  # a UserError naming the extra when dlib is missing
+        images, boxes = person_faces(settings.person_b, settings.frames, settings.device)
+        self.person_b_descriptors = self.describer.describe(images, boxes)
+
+    def add(self, position: int, image_bgr: np.ndarray, faces: list[Any], reference_bgr: np.ndarray,
+            reference_faces: list[Any]) -> None:
+        pairs = pair_faces(faces, reference_faces)
+        height, width = reference_bgr.shape[:2]
+        for face, reference in pairs:
+            five, reference_five = _five(face), _five(reference)
+            detail = face_detail(reference_bgr, reference_five)
+            if detail > 0:
+                self.measured.sharpness.append(face_detail(image_bgr, reference_five) / detail)
+            self.measured.pose.append(np.abs(_angle(head_pose(five, width, height) - head_pose(reference_five, width, height))))
+        if pairs and position in self.sampled_positions:
+            self._sample(image_bgr, reference_bgr, pairs)
+
+    def _sample(self, image_bgr: np.ndarray, reference_bgr: np.ndarray, pairs: list[tuple[Any, Any]]) -> None:
+        self.measured.sampled += 1
+        images = [image_bgr] * len(pairs) + [reference_bgr] * len(pairs)
+        boxes = [np.asarray(face.box) for face, _ in pairs] + [np.asarray(reference.box) for _, reference in pairs]
+        if self.describer is not None:
+            descriptors = self.describer.describe(images, boxes)
+            self.measured.output_descriptors += list(descriptors[:len(pairs)])
+            self.measured.reference_descriptors += list(descriptors[len(pairs):])
+        if self.use_68:
+            from faceswap.identity._dlib import landmarks
+
+            points = landmarks(LANDMARKS_68, images, boxes)
+            for output68, reference68 in zip(points[:len(pairs)], points[len(pairs):]):
+                self._expression(output68, reference68)
+
+    def _expression(self, output68: np.ndarray, reference68: np.ndarray) -> None:
+        self.measured.landmark_errors.append(landmark_error(output68, reference68))
+        for ratio, threshold, agree in ((eye_aspect_ratio, EYES_CLOSED_RATIO, self.measured.eyes_agree),
+                                        (mouth_aspect_ratio, MOUTH_OPEN_RATIO, self.measured.mouth_agree)):
+            reference_ratio = ratio(reference68)
+            if abs(reference_ratio - threshold) > STATE_UNSURE_BAND:  # half-open in the reference: no clear state to keep
+                agree.append((ratio(output68) > threshold) == (reference_ratio > threshold))
+
+    def report(self) -> QualityReport:
+        measured = self.measured
+        report = QualityReport(reference_frames=len(measured.pose), sampled_frames=measured.sampled,
+                               person_b=str(self.settings.person_b) if self.settings.person_b else None)
+        parts: dict[str, Any] = {}
+        if measured.sharpness:
+            parts["sharpness"] = SharpnessScore(kept=float(np.median(measured.sharpness)))
+        if measured.pose:
+            parts["pose"] = PoseScore(difference=tuple(round(float(v), 3) for v in np.mean(measured.pose, axis=0)))
+        if measured.landmark_errors:
+            parts["expression"] = ExpressionScore(landmark_error=float(np.mean(measured.landmark_errors)),
+                                                  eyes_agreement=_mean_or_none(measured.eyes_agree),
+                                                  mouth_agreement=_mean_or_none(measured.mouth_agree))
+        same_person = 0.6
+        if self.describer is not None and measured.output_descriptors:
+            same_person = self.describer.same_person_distance
+            parts["identity"] = _identity(np.array(measured.output_descriptors), np.array(measured.reference_descriptors),
+                                          self.person_b_descriptors, same_person)
+        return with_verdicts(replace(report, **parts), same_person, self.unavailable)
+
+
+def _mean_or_none(values: list[bool]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _identity(output: np.ndarray, reference: np.ndarray, person_b: np.ndarray, same_person: float) -> IdentityScore:
+    centre_a, centre_b = reference.mean(axis=0), person_b.mean(axis=0)
+    to_a, to_b = np.linalg.norm(output - centre_a, axis=1), np.linalg.norm(output - centre_b, axis=1)
+    return IdentityScore(transfer=float(np.mean(to_b < to_a)), distance_a=float(to_a.mean()), distance_b=float(to_b.mean()),
+                         recognised_b=float(np.mean(to_b < same_person)), a_to_b=float(np.linalg.norm(centre_a - centre_b)))
+
+
+def pair_faces(faces: list[Any], reference_faces: list[Any]) -> list[tuple[Any, Any]]:
+    """(output face, reference face) pairs: each reference face with the nearest unused output face
+    whose landmark centre lies within half its eye distance."""
+    pairs, used = [], set()
+    for reference in reference_faces:
+        five = _five(reference)
+        reach = 0.5 * float(np.linalg.norm(five[1] - five[0]))
+        distances = [(float(np.linalg.norm(_five(face).mean(axis=0) - five.mean(axis=0))), i) for i, face in enumerate(faces) if i not in used]
+        if distances and min(distances)[0] <= reach:
+            used.add(min(distances)[1])
+            pairs.append((faces[min(distances)[1]], reference))
+    return pairs
+
+
+def _five(face: Any) -> np.ndarray:
+    from faceswap.align.transform import five_points
+
+    return five_points(np.asarray(face.landmarks, np.float64))
+
+
+def _angle(degrees: np.ndarray) -> np.ndarray:
+    """Angle differences folded into -180..180."""
+    return (degrees + 180.0) % 360.0 - 180.0
+
+
+def _cached(name: str) -> bool:
+    from faceswap import assets
+
+    return assets.is_cached(name)
