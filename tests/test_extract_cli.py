@@ -9,7 +9,7 @@ import pytest
 def test_json_summary_and_debug_video(cli, asset, tmp_path):
     debug = tmp_path / "debug.mp4"
     result = cli("faceswap", "extract", "-i", str(asset("image_multi_face")), "-o", str(tmp_path / "faces"),
-                 "--json", "--debug-video", str(debug))
+                 "--json", "--debug-video", str(debug), "--select", "all")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1

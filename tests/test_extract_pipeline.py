@@ -90,7 +90,7 @@ def test_face_then_cartoon_finds_the_face_frames(asset, tmp_path):
 
 
 def test_group_photo_gives_five_faces_with_their_own_tracks(asset, tmp_path):
-    summary = extract(ExtractConfig(input=str(asset("image_multi_face")), output_dir=str(tmp_path / "out"), progress=False))
+    summary = extract(ExtractConfig(input=str(asset("image_multi_face")), output_dir=str(tmp_path / "out"), progress=False, select="all"))
     assert (summary.frames, summary.faces, summary.tracks) == (1, 5, 5)
     largest = extract(ExtractConfig(input=str(asset("image_multi_face")), output_dir=str(tmp_path / "one"), progress=False, select="largest"))
     assert largest.faces == 1
@@ -102,10 +102,10 @@ def test_non_empty_faces_folder_is_refused_then_overwritten(asset, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "something.txt").write_text("x")
-    config = ExtractConfig(input=str(asset("image_multi_face")), output_dir=str(out), progress=False)
+    config = ExtractConfig(input=str(asset("image_multi_face")), output_dir=str(out), progress=False, select="all")
     with pytest.raises(UserError, match="not empty"):
         extract(config)
-    extract(ExtractConfig(input=config.input, output_dir=str(out), progress=False, overwrite=True))
+    extract(ExtractConfig(input=config.input, output_dir=str(out), progress=False, overwrite=True, select="all"))
     assert len(list((out / "faces").glob("*.png"))) == 5
 
 
@@ -146,7 +146,7 @@ def test_image_folder_keeps_file_names(asset, tmp_path):
         for frame in reader:
             cv2.imwrite(str(folder / f"frame{frame.index + 1}.png"), frame.image)
     cv2.imwrite(str(folder / "frame10.jpg"), cv2.imread(str(asset("image_multi_face"))))
-    summary = extract(ExtractConfig(input=str(folder), output_dir=str(tmp_path / "out"), progress=False))
+    summary = extract(ExtractConfig(input=str(folder), output_dir=str(tmp_path / "out"), progress=False, select="all"))
     found = alignments_file.load(tmp_path / "out")
     assert [frame.name for frame in found.frames] == ["frame1.png", "frame2.png", "frame10.jpg"]
     assert [len(frame.faces) for frame in found.frames] == [1, 1, 5] and summary.faces == 7

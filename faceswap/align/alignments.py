@@ -141,6 +141,18 @@ def alignments_path(faces_dir: str | Path) -> Path:
     return Path(faces_dir) / FILE_NAME
 
 
+def faces_on_disk(folder: str | Path, alignments: Alignments) -> tuple[list[FaceRecord], list[FaceRecord]]:
+    """(the faces whose crop is in ``folder``, those whose crop was deleted from it), each in alignments order.
+
+    Deleting a crop from faces/ takes the face out of training; `faceswap faces remove` does it
+    with a trash to restore from."""
+    folder = Path(folder)
+    kept, deleted = [], []
+    for _, face in alignments.faces():
+        (kept if (folder / face.face_file).is_file() else deleted).append(face)
+    return kept, deleted
+
+
 def load(path_or_dir: str | Path) -> Alignments:
     """Load an alignments file, or the one inside a faces folder."""
     path = Path(path_or_dir)

@@ -28,6 +28,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
     from pathlib import Path
 
     from faceswap.config import from_args, write_resolved
@@ -38,5 +39,7 @@ def run(args: argparse.Namespace) -> int:
     summary = run_batch(args.inputs, args.model_dir, args.output_dir, config, backend=args.backend,
                         workers=args.workers, address=args.address, overwrite=args.overwrite)
     write_resolved(config, Path(args.output_dir) / "batch_config.json")
+    for item in summary.warned:
+        print(f"warning: {item.reason}", file=sys.stderr)
     print(summary.describe())
     return 1 if summary.failed else 0

@@ -23,6 +23,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
     from pathlib import Path
 
     from faceswap.config import from_args, write_resolved
@@ -31,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     config = from_args(ConvertConfig, args, args.config)
     summary = convert(config)
     write_resolved(config, Path(config.output).with_suffix(".convert.json"))
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(summary.describe())
     if summary.side_by_side:
         print(f"side-by-side: {summary.side_by_side}")

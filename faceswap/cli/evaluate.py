@@ -44,6 +44,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
     from pathlib import Path
 
     from faceswap.convert.evaluate import evaluate, write_report
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate(args.video, args.reference, tolerance=args.tolerance, detector=args.detector,
                       device=args.device, threads=args.threads, reference_start=args.reference_start,
                       segmenter_dir=args.segmenter, person_b=person_b, quality_frames=args.quality_frames)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json == "-":
         print(json.dumps(report.as_dict(), indent=1))
     else:

@@ -3,7 +3,8 @@
 Outputs are named after their inputs (``OUT_DIR/<input stem>.mp4``, always the ``mp4`` writer);
 faces are found on the fly with the config's ``detector``. An output that exists is
 complete (convert writes to a temporary name and renames), so a second run skips it. A file
-that fails is reported with its reason and does not stop the others.
+that fails is reported with its reason and does not stop the others; a video in which no face
+was swapped is written (a copy of the input) but reported as a warning, not as done.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ LIST_SUFFIXES = {".txt", ".list", ".lst"}
 class BatchItem:
     input: str
     output: str
-    status: str = "pending"  # done | skipped | failed
+    status: str = "pending"  # done | warning (written, but no face swapped) | skipped | failed
     reason: str = ""
     seconds: float = 0.0
 
@@ -43,6 +44,10 @@ class BatchSummary:
         return self.with_status("done")
 
     @property
+    def warned(self) -> list[BatchItem]:
+        return self.with_status("warning")
+
+    @property
     def skipped(self) -> list[BatchItem]:
         return self.with_status("skipped")
 
@@ -51,9 +56,10 @@ class BatchSummary:
         return self.with_status("failed")
 
     def describe(self) -> str:
-        lines = [f"batch: {len(self.done)} done, {len(self.skipped)} skipped, {len(self.failed)} failed"]
+        lines = [f"batch: {len(self.done)} done, {len(self.skipped)} skipped, {len(self.failed)} failed"
+                 + (f", {len(self.warned)} with no face swapped" if self.warned else "")]
         for item in self.items:
-            detail = f" ({item.seconds:.1f} s)" if item.status == "done" else ""
+            detail = f" ({item.seconds:.1f} s)" if item.status in ("done", "warning") else ""
             detail += f": {item.reason}" if item.reason else ""
             lines.append(f"  {item.status:<7} {item.input} -> {item.output}{detail}")
         return "\n".join(lines)
@@ -114,8 +120,9 @@ def convert_one(input_path: str, output_path: str, config_values: dict[str, Any]
         config = ConvertConfig(**{**config_values, "input": input_path, "output": output_path})
         summary = convert(config)
         skipped = [str(index) for index, _ in summary.skipped_frames]
-        reason = f"{len(skipped)} corrupt frame(s) replaced by their predecessor: {', '.join(skipped)}" if skipped else ""
-        return {"status": "done", "reason": reason, "seconds": time.perf_counter() - started}
+        reasons = [f"{len(skipped)} corrupt frame(s) replaced by their predecessor: {', '.join(skipped)}"] if skipped else []
+        return {"status": "warning" if summary.warnings else "done", "reason": "; ".join(summary.warnings + reasons),
+                "seconds": time.perf_counter() - started}
     except UserError as error:
         return {"status": "failed", "reason": str(error), "seconds": time.perf_counter() - started}
     except Exception as error:  # a bad file must not stop the batch; name what happened

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from faceswap.errors import UserError
+from faceswap.extract.selection import SELECT_DEFAULT, SELECT_HELP, parse_selection
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class ConvertConfig:
         "help": "video_writer plugin for the output: auto is png_folder for an output path without a suffix "
                 "(a folder of frames) and mp4 otherwise; or any registered name (see `faceswap plugins`)"})
     swap: Literal["a2b", "b2a"] = field(default="a2b", metadata={"help": "direction: render side A's faces as B, or B's as A"})
-    select: str = field(default="largest", metadata={"help": "which faces to swap: largest, all, or track=N"})
+    select: str = field(default=SELECT_DEFAULT, metadata={"help": f"whose faces to swap: {SELECT_HELP}; the same default as extract's"})
     mask: str = field(default="auto", metadata={
         "help": "blend mask: auto (the model folder's segmenter when it has one, else combined), segmenter, "
                 "outline, hull (any masker plugin), learned (the model's own mask), or combined (learned within the landmark outline)"})
@@ -33,6 +34,8 @@ class ConvertConfig:
     color: str = field(default="mean_std_lab", metadata={"help": "colour matcher plugin (see `faceswap plugins`): none, mean_std_lab, histogram"})
     color_smoothing: float = field(default=0.8, metadata={
         "help": "0..1: weight of the previous frames' colour statistics per track (against flicker)"})
+    sharpen: float = field(default=0.0, metadata={
+        "help": "unsharp-mask the swapped face after scaling it up, by this amount (0: off, up to 3), at the scale of one model pixel"})
     seamless: bool = field(default=False, metadata={"help": "Poisson-blend the face in (cv2.seamlessClone) before feathering"})
     frames: str | None = field(default=None, metadata={"help": "convert only frames START:END (END exclusive, either may be empty)"})
     preview: int = field(default=0, metadata={"help": "write this many before/after PNG frames beside the output"})
@@ -54,24 +57,14 @@ class ConvertConfig:
         if not 0 <= self.erode <= 25:
             raise UserError(f"--erode must be between 0 and 25 (percent of the face crop), not {self.erode}; "
                             "the mask only shrinks, so that nothing outside the face changes.")
+        if not 0 <= self.sharpen <= 3:
+            raise UserError(f"--sharpen must be between 0 and 3, not {self.sharpen}.")
         if not 0 <= self.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, not {self.crf}.")
         if self.preview < 0:
             raise UserError(f"--preview must be 0 or more, not {self.preview}.")
         parse_selection(self.select)
         parse_frame_range(self.frames)
-
-
-def parse_selection(select: str) -> tuple[str, int | None]:
-    """'largest' | 'all' | 'track=N' -> (mode, track id)."""
-    if select in ("largest", "all"):
-        return select, None
-    if select.startswith("track="):
-        try:
-            return "track", int(select.split("=", 1)[1])
-        except ValueError:
-            pass
-    raise UserError(f"--select '{select}' is not understood; use largest, all or track=N (N from the alignments file).")
 
 
 def parse_frame_range(frames: str | None) -> tuple[int, int | None]:

@@ -107,6 +107,17 @@ class EvaluateReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def warnings(self) -> list[str]:
+        """Sentences for the user (the CLI prints them on stderr): that no face was found, where."""
+        if self.reference is not None and not self.reference_frames_with_face:
+            return [f"no face was found in the reference '{self.reference}', so no face was compared; "
+                    "check it or try another --detector"]
+        if not self.frames_with_face:
+            lost = f" although the reference shows one in {self.reference_frames_with_face} frames" if self.reference else ""
+            return [f"no face was found in '{self.video}'{lost}; check that it is the converted video or try another --detector"]
+        return []
+
     def describe(self) -> str:
         lines = [f"evaluate {self.video}: {self.frames} frames",
                  f"  face still detected: {100 * self.face_detected_share:.1f}% of frames"

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from faceswap.convert.config import ConvertConfig, parse_frame_range, parse_selection
+from faceswap.convert.config import ConvertConfig, parse_frame_range
 from faceswap.convert.side_by_side import compose
 from faceswap.errors import UserError
 
@@ -37,6 +37,7 @@ class ConvertSummary:
     previews: list[str] = field(default_factory=list)
     mask: str = ""  # the masker (or learned/combined) the faces were blended through
     mask_fallbacks: int = 0  # faces where segmentation failed and the landmark outline stood in
+    warnings: list[str] = field(default_factory=list)  # sentences for the user (the CLI prints them on stderr)
 
     def describe(self) -> str:
         text = (f"wrote {self.output}: {self.frames} frames, {self.faces_swapped} faces swapped in "
@@ -78,7 +79,20 @@ def convert(config: ConvertConfig) -> ConvertSummary:
     return ConvertSummary(output=config.output, frames=counts["frames"], frames_swapped=counts["frames_swapped"],
                           faces_swapped=counts["faces"], seconds=seconds, fps=counts["frames"] / max(seconds, 1e-9),
                           skipped_frames=skipped, side_by_side=config.side_by_side, previews=sinks.preview_paths,
-                          mask=swapper.mask_choice.masker or swapper.mask_choice.kind, mask_fallbacks=swapper.mask_fallbacks)
+                          mask=swapper.mask_choice.masker or swapper.mask_choice.kind, mask_fallbacks=swapper.mask_fallbacks,
+                          warnings=summary_warnings(config, counts))
+
+
+def summary_warnings(config: ConvertConfig, counts: dict[str, int]) -> list[str]:
+    """What the user should know although convert succeeded: above all, that no face was swapped."""
+    if counts["faces"]:
+        return []
+    found = (f"the alignments file '{config.alignments}' lists none in these frames" if config.alignments
+             else f"the {config.detector} detector found none")
+    if config.select != "all":
+        found += f" or none matched --select {config.select}"
+    check = "the input, --frames and --select" if config.frames else "the input and --select"
+    return [f"no face was swapped in '{config.input}' ({found}), so '{config.output}' is the input unchanged; check {check}"]
 
 
 def check_paths(config: ConvertConfig) -> None:
@@ -185,7 +199,7 @@ def swapped_frames(face_iter: Iterator, faces_size: int, swapper, config: Conver
 
 def _batches(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig) -> Iterator[list[tuple[Any, list]]]:
     """Lists of (frame, its face jobs) holding about ``batch_size`` faces (or MAX_PENDING_FRAMES frames)."""
-    from faceswap.extract.selection import FaceSelector
+    from faceswap.extract.selection import FaceSelector, parse_selection
 
     selector = FaceSelector(*parse_selection(config.select))
     pending: list[tuple[Any, list]] = []

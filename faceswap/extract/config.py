@@ -1,12 +1,10 @@
 """ExtractConfig: every setting of the extract stage, and the one source of its defaults."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from faceswap.errors import UserError
-
-_SELECT = re.compile(r"^(largest|all|track=\d+)$")
+from faceswap.extract.selection import SELECT_DEFAULT, SELECT_HELP, parse_selection
 
 
 @dataclass(frozen=True)
@@ -23,7 +21,7 @@ class ExtractConfig:
     batch_size: int = field(default=4, metadata={"help": "frames per detector call"})
     device: str = field(default="auto", metadata={"help": "auto, cpu or cuda (for the torch-based plugins)"})
     threads: int = field(default=0, metadata={"help": "compute threads; 0 keeps the library default"})
-    select: str = field(default="all", metadata={"help": "whose faces to keep: all, largest (the person of the largest face, followed along their track) or track=N"})
+    select: str = field(default=SELECT_DEFAULT, metadata={"help": f"whose faces to keep: {SELECT_HELP}; the same default as convert's"})
     smooth: bool = field(default=True, metadata={"help": "smooth landmarks along each track (One-Euro filter)"})
     smooth_min_cutoff: float = field(default=1.0, metadata={"help": "One-Euro cutoff in Hz at rest: lower removes more jitter"})
     smooth_beta: float = field(default=30.0, metadata={"help": "One-Euro speed coefficient: higher follows fast motion with less lag"})
@@ -37,8 +35,7 @@ class ExtractConfig:
     progress: bool = field(default=True, metadata={"help": "show a progress bar", "cli": False})
 
     def __post_init__(self) -> None:
-        if not _SELECT.match(self.select):
-            raise UserError(f"--select '{self.select}' is not valid; use all, largest or track=N.")
+        parse_selection(self.select)
         for name in ("batch_size", "every", "size", "save_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
@@ -51,4 +48,4 @@ class ExtractConfig:
 
     @property
     def selected_track(self) -> int | None:
-        return int(self.select.split("=")[1]) if self.select.startswith("track=") else None
+        return parse_selection(self.select)[1]

@@ -1,5 +1,8 @@
 """Whose faces to keep in each frame: all, one track, or the largest face's person.
 
+``--select`` means the same in extract and convert (one parser, one default here): the person
+whose faces are extracted for training is the person convert swaps.
+
 "largest" follows a person rather than a size: it takes the track of the largest face and
 keeps it while it stays in view and at least ``SWITCH_RATIO`` of the largest face, so two
 people of similar size never make the choice flip back and forth between frames.
@@ -8,7 +11,22 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from faceswap.errors import UserError
+
 SWITCH_RATIO = 0.6
+SELECT_DEFAULT = "largest"
+SELECT_HELP = ("largest (the person of the largest face, followed along their track), all, or track=N "
+               "(N: a track id from the alignments file)")
+
+
+def parse_selection(select: str) -> tuple[str, int | None]:
+    """'largest' | 'all' | 'track=N' -> (mode, track id or None)."""
+    if select in ("largest", "all"):
+        return select, None
+    mode, _, number = select.partition("=")
+    if mode == "track" and number.isascii() and number.isdigit():
+        return "track", int(number)
+    raise UserError(f"--select '{select}' is not valid; use largest, all or track=N (N: a track id from the alignments file).")
 
 
 class FaceSelector:

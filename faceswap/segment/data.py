@@ -61,7 +61,7 @@ def _records(folder: Path, max_faces: int) -> tuple[Template, list[tuple]]:
     if not alignments_file.alignments_path(folder).is_file():
         raise UserError(f"'{folder}' is not a faces folder (no {alignments_file.FILE_NAME}); pass folders written by `faceswap extract`.")
     alignments = alignments_file.load(folder)
-    records = [face for _, face in alignments.faces()]
+    records, _ = alignments_file.faces_on_disk(folder, alignments)  # crops deleted by hand are left out, as in training
     if not records:
         raise UserError(f"The faces folder '{folder}' holds no faces; extract from a video in which a face is visible.")
     picked = np.unique(np.linspace(0, len(records) - 1, min(max_faces, len(records))).round().astype(int))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -65,24 +65,40 @@ class FaceSet:
 
 
 def read_face_source(folder: str | Path, min_faces: int, label: str = "faces folder") -> FaceSource:
-    """Check a faces folder and list its faces (nothing is decoded yet)."""
+    """Check a faces folder and list its faces (nothing is decoded yet).
+
+    Faces whose crop was deleted from the folder are skipped (and counted in the log); a face
+    whose mask file was deleted gets the template's face outline, as a face without a mask does."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"The {label} '{folder}' does not exist; run `faceswap extract` and pass its output folder.")
     if not alignments_file.alignments_path(folder).is_file():
         raise UserError(f"The {label} '{folder}' has no {alignments_file.FILE_NAME}; pass a folder written by `faceswap extract`.")
     alignments = alignments_file.load(folder)
-    records = tuple(face for _, face in alignments.faces())
-    if not records:
-        raise UserError(f"The {label} '{folder}' holds no faces; extract from a video in which the face is visible.")
-    if len(records) < min_faces:
-        raise UserError(f"The {label} '{folder}' holds only {len(records)} faces, training needs at least {min_faces}; "
+    kept, deleted = alignments_file.faces_on_disk(folder, alignments)
+    deleted_note = f" besides {len(deleted)} whose crops were deleted" if deleted else ""
+    if deleted:
+        log.warning("The %s '%s': skipped %d faces whose crops were deleted from %s.", label, folder, len(deleted),
+                    folder / Path(deleted[0].face_file).parent)
+    if not kept:
+        raise UserError(f"The {label} '{folder}' holds no faces{deleted_note}; extract from a video in which the face is visible.")
+    if len(kept) < min_faces:
+        raise UserError(f"The {label} '{folder}' holds only {len(kept)} faces{deleted_note}, training needs at least {min_faces}; "
                         "extract more frames (or lower --min-faces).")
-    tracks = alignments.track_ids()
+    tracks = {record.track_id for record in kept}
     if len(tracks) > 1:
         log.warning("%s '%s' holds faces of %d tracks; training assumes they are all the same person.", label, folder, len(tracks))
     frame_size = (alignments.source.width, alignments.source.height)
-    return FaceSource(folder, label, alignments.template, records, frame_size)
+    return FaceSource(folder, label, alignments.template, _masks_on_disk(folder, kept, label), frame_size)
+
+
+def _masks_on_disk(folder: Path, records: list[FaceRecord], label: str) -> tuple[FaceRecord, ...]:
+    """``records``, with no mask file named where it was deleted (its crop kept): the template's outline stands in."""
+    lost = {index for index, record in enumerate(records) if record.mask_file and not (folder / record.mask_file).is_file()}
+    if lost:
+        log.warning("The %s '%s': %d faces have lost their mask file; the template's face outline stands in for it.",
+                    label, folder, len(lost))
+    return tuple(replace(record, mask_file="") if index in lost else record for index, record in enumerate(records))
 
 
 def decode_faces(source: FaceSource, size: int, chunk: int = DECODE_CHUNK) -> Iterator[np.ndarray]:
@@ -133,7 +149,8 @@ def _read_face(source: FaceSource, record: FaceRecord, size: int) -> np.ndarray:
 def _read_image(path: Path, flags: int, label: str) -> np.ndarray:
     image = cv2.imread(str(path), flags) if path.is_file() else None
     if image is None:
-        raise UserError(f"Cannot read '{path}' listed in the {label}'s alignments; re-run `faceswap extract` on that input.")
+        raise UserError(f"Cannot read '{path}' listed in the {label}'s alignments; re-run `faceswap extract` on that input "
+                        "or take the face out with `faceswap faces remove`.")
     return image
 
 

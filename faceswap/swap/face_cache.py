@@ -7,7 +7,8 @@
 The file is written a chunk of faces at a time under a temporary name and renamed, so memory stays
 flat however many faces there are, and an interrupted build leaves nothing half-written. A later
 run (and --resume) reuses it while the fingerprint (the alignments file's content and the size and
-mtime of every crop and mask it lists), S and the format version match; otherwise it is rebuilt.
+mtime of every crop and mask it lists that is still there: deleting a crop changes it), S and the
+format version match; otherwise it is rebuilt.
 ``FaceReader`` reads rows with positioned reads (no shared file offset, nothing mapped), and
 reopens the file in each process, so DataLoader workers may fork or spawn.
 """
@@ -77,7 +78,8 @@ def cache_dir(model_dir: str | Path) -> Path:
 
 
 def fingerprint(source: FaceSource) -> str:
-    """Changes when the faces folder does: its alignments file's content, or the size or mtime of a crop or mask it lists."""
+    """Changes when the faces folder does: its alignments file's content, or the size or mtime of a crop or mask it lists,
+    or which of them are used (``source`` leaves out the faces whose crops were deleted)."""
     from faceswap.align.alignments import alignments_path
 
     digest = hashlib.sha256()
