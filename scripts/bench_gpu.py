@@ -1,4 +1,4 @@
-"""Face-swap training on one GPU, in under 5 minutes: examples/s at 64 and 128 px with and without
+"""Face-swap training on one GPU, in under 5 minutes: examples/s at 64, 128 and 256 px with and without
 mixed precision, our trainer against a bare PyTorch loop of the same task in the same run (the
 ratio), and the largest batch that fits (doubling until out of memory). Ends by running
 scripts/bench_convert.py on the same device when that script exists.
@@ -28,8 +28,9 @@ from bench_train import build_task, face_tensors, measure_bare, measure_trainer 
 
 from faceswap.swap.config import SwapTrainConfig  # noqa: E402
 
-# (label, preset, options): the 64 px classic at its classic widths, and the 128 px preset.
-FULL_MODELS = [("64 px original_wide", "original_wide", {}), ("128 px large128", "large128", {})]
+# (label, preset, options): the 64 px classic at its classic widths, the 128 px and the 256 px presets.
+FULL_MODELS = [("64 px original_wide", "original_wide", {}), ("128 px large128", "large128", {}),
+               ("256 px gpu256", "gpu256", {})]
 SMOKE_MODELS = [("64 px original (tiny)", "original", {"encoder_widths": (8, 16, 32, 64), "bottleneck": 16, "decoder_widths": (8, 8, 4)}),
                 ("128 px original (tiny)", "original", {"resolution": 128, "encoder_widths": (8, 8, 16, 32, 64), "bottleneck": 16,
                                                         "decoder_widths": (8, 8, 8, 4)})]

@@ -10,6 +10,7 @@ from faceswap.align.transform import rescale, transform_points, warp_to_crop
 from faceswap.convert.blend import feathered_mask, paste_face
 from faceswap.convert.config import ConvertConfig
 from faceswap.convert.masks import MaskChoice, build_masker, combine
+from faceswap.convert.sharpen import unsharp
 
 MIN_BLEND_SIZE = 128  # masks and colour matching work at least at this crop size, for smooth edges
 
@@ -104,4 +105,5 @@ class FaceSwapper:
         corrected = self.color_matcher(swapped_bgr_uint8, job.model_input_bgr_uint8, mask_model, job.track_id)
         if size != self.resolution:
             corrected = cv2.resize(corrected, (size, size), interpolation=cv2.INTER_CUBIC)
+        corrected = unsharp(corrected, config.sharpen, size / self.resolution)
         paste_face(frame_bgr_uint8, corrected, mask, job.matrix_blend, seamless=config.seamless)
