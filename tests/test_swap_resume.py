@@ -93,12 +93,18 @@ def test_ctrl_c_saves_the_model_and_a_timelapse_frame(small_faces, tmp_path):
     args = _train_args(small_faces, model_dir)
     args[args.index("--steps") + 1] = "100000"
     args[args.index("--save-every") + 1] = "100000"  # no periodic save: whatever is saved came from Ctrl-C
-    process = subprocess.Popen([*args, "--timelapse", str(timelapse)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while _logged_steps(model_dir) < 1 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    # SIGINT back to its default in the child: a test run started in the background (nohup, &)
+    # passes an ignored SIGINT on, and Python then never raises KeyboardInterrupt.
+    process = subprocess.Popen([*args, "--timelapse", str(timelapse)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while _logged_steps(model_dir) < 1 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()  # never leave a training process behind
     assert process.returncode == 130, stderr.decode()[-2000:]
     assert "--resume" in stderr.decode()
     steps = json.loads((model_dir / "model.json").read_text())["steps"]
