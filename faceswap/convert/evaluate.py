@@ -36,6 +36,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from faceswap.align.transform import five_points
 from faceswap.convert.quality import DEFAULT_SAMPLES, QualityReport
 
 SECTORS = 16
@@ -272,7 +273,7 @@ class _FaceTracker:
         if faces:
             self.frames_with_face_set.add(index)
         for face in faces:
-            self.tracks.setdefault(face.track_id, []).append((index, _five(face)))
+            self.tracks.setdefault(face.track_id, []).append((index, five_points(face.landmarks)))
 
     def jitter(self) -> float | None:
         """Mean |x[t+1] - 2 x[t] + x[t-1]| over the landmarks of consecutive frames, % of eye distance."""
@@ -285,15 +286,9 @@ class _FaceTracker:
         return float(np.mean(values)) if values else None
 
 
-def _five(face: Any) -> np.ndarray:
-    from faceswap.align.transform import five_points
-
-    return five_points(np.asarray(face.landmarks, np.float64))
-
-
 def _face_width(face: Any) -> float:
     """4 x the eye distance of the five landmarks, frame pixels (about the width of the face)."""
-    five = _five(face)
+    five = five_points(face.landmarks)
     return 4 * float(np.linalg.norm(five[1] - five[0]))
 
 
@@ -307,8 +302,8 @@ def _outline_regions(faces: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
     template = Template()
     regions = []
     for face in faces:
-        matrix = frame_to_crop(_five(face), template)
-        mask = outline_mask(transform_points(_five(face), matrix), template, template.size)
+        matrix = frame_to_crop(five_points(face.landmarks), template)
+        mask = outline_mask(transform_points(five_points(face.landmarks), matrix), template, template.size)
         regions.append((mask.astype(np.float32) / 255.0, matrix))
     return regions
 
@@ -358,7 +353,7 @@ def _seams(image_bgr: np.ndarray, faces: list[Any], stats: SeamStats, reference_
         grey = cv2.GaussianBlur(np.ascontiguousarray(lab[..., 0]), (3, 3), 0)
         gradient = cv2.magnitude(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
         signed = _signed_distance(region)  # > 0 outside the outline
-        step = _sector_color_step(lab, signed, width, _five(face).mean(axis=0) - (x0, y0))
+        step = _sector_color_step(lab, signed, width, five_points(face.landmarks).mean(axis=0) - (x0, y0))
         if step is not None:
             stats.color_step.append(step)
         border = np.abs(signed) <= 1.5
@@ -414,7 +409,7 @@ def _away_from_faces(image: np.ndarray, reference: np.ndarray, faces: list[Any],
     near = np.zeros(image.shape[:2], np.uint8)
     template = Template()
     for face in faces:
-        corners = crop_box(frame_to_crop(_five(face), template), template.size)
+        corners = crop_box(frame_to_crop(five_points(face.landmarks), template), template.size)
         centre = corners.mean(axis=0)
         grown = centre + (corners - centre) * (1 + FACE_MARGIN)
         cv2.fillPoly(near, [np.round(grown).astype(np.int32)], 1)
@@ -439,7 +434,7 @@ def _face_region_masks(segmenter_dir: str | None, device: str):
     def predicted(image_bgr: np.ndarray, faces: list[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
         if not faces:
             return []
-        matrices = [frame_to_crop(_five(face), template) for face in faces]
+        matrices = [frame_to_crop(five_points(face.landmarks), template) for face in faces]
         crops_NHWC = np.stack([warp_to_crop(image_bgr, matrix, template.size) for matrix in matrices])
         return list(zip(np.asarray(segmenter.predict(crops_NHWC), np.float32), matrices))
     return predicted

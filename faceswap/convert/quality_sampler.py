@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from faceswap.align.transform import five_points
 from faceswap.convert.quality import (DEFAULT_SAMPLES, EYES_CLOSED_RATIO, MOUTH_OPEN_RATIO, STATE_UNSURE_BAND,
                                       ExpressionScore, IdentityScore, PoseScore, QualityReport, SharpnessScore,
                                       with_verdicts)
@@ -76,7 +77,7 @@ class QualitySampler:
         pairs = pair_faces(faces, reference_faces)
         height, width = reference_bgr.shape[:2]
         for face, reference in pairs:
-            five, reference_five = _five(face), _five(reference)
+            five, reference_five = five_points(face.landmarks), five_points(reference.landmarks)
             detail = face_detail(reference_bgr, reference_five)
             if detail > 0:
                 self.measured.sharpness.append(face_detail(image_bgr, reference_five) / detail)
@@ -144,19 +145,13 @@ def pair_faces(faces: list[Any], reference_faces: list[Any]) -> list[tuple[Any, 
     whose landmark centre lies within half its eye distance."""
     pairs, used = [], set()
     for reference in reference_faces:
-        five = _five(reference)
+        five = five_points(reference.landmarks)
         reach = 0.5 * float(np.linalg.norm(five[1] - five[0]))
-        distances = [(float(np.linalg.norm(_five(face).mean(axis=0) - five.mean(axis=0))), i) for i, face in enumerate(faces) if i not in used]
+        distances = [(float(np.linalg.norm(five_points(face.landmarks).mean(axis=0) - five.mean(axis=0))), i) for i, face in enumerate(faces) if i not in used]
         if distances and min(distances)[0] <= reach:
             used.add(min(distances)[1])
             pairs.append((faces[min(distances)[1]], reference))
     return pairs
-
-
-def _five(face: Any) -> np.ndarray:
-    from faceswap.align.transform import five_points
-
-    return five_points(np.asarray(face.landmarks, np.float64))
 
 
 def _angle(degrees: np.ndarray) -> np.ndarray:
