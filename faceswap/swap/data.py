@@ -106,7 +106,11 @@ def decode_faces(source: FaceSource, size: int, chunk: int = DECODE_CHUNK) -> It
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
         for start in range(0, len(source), chunk):
             records = source.records[start:start + chunk]
-            yield np.stack(list(pool.map(lambda record: _read_face(source, record, size), records)))
+            faces = np.empty((len(records), 5, size, size), np.uint8)  # filled in place: no list of faces beside it
+            for index, face in enumerate(pool.map(lambda record: _read_face(source, record, size), records)):
+                faces[index] = face
+            yield faces
+            del faces  # before the next chunk is decoded
 
 
 def load_face_set(folder: str | Path, size: int, min_faces: int, label: str = "faces folder") -> FaceSet:

@@ -142,6 +142,7 @@ def write_faces(path: Path, shape: tuple[int, int, int, int], chunks: Iterable[n
                     raise ValueError(f"a chunk of {chunk.dtype} {chunk.shape[1:]} does not fit faces of {shape[1:]}")
                 handle.write(memoryview(np.ascontiguousarray(chunk)).cast("B"))
                 written += len(chunk)
+                del chunk  # else the loop variable keeps this chunk alive while the next one is decoded
             handle.flush()
             os.fsync(handle.fileno())
         if written != shape[0]:
