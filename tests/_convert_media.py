@@ -114,3 +114,26 @@ def plain_reencode(source: str | Path, output: str | Path, start: int = 0, end: 
         with VideoWriter(output, info.width, info.height, info.fps, preset=preset) as writer:
             for frame in reader:
                 writer.write(frame.image)
+
+
+def two_people_clip(woman_video: str | Path, man_video: str | Path, path: str | Path, half: int = 72, width: int = 640) -> None:
+    """woman | man for ``half`` frames, then man | woman (a cut that swaps their sides): each side
+    ``width`` x 360, H.264. Used to check that a person is found again by their face alone."""
+    import av
+    import cv2
+
+    from faceswap.video import open_reader
+
+    def frames(video, count: int) -> list[np.ndarray]:
+        with open_reader(video) as reader:
+            return [cv2.resize(frame.image, (width, 360)) for frame, _ in zip(reader, range(count))]
+
+    man, woman = frames(man_video, half), frames(woman_video, 2 * half)
+    pictures = [np.hstack([woman[i], man[i % len(man)]]) for i in range(half)]
+    pictures += [np.hstack([man[i % len(man)], woman[half + i]]) for i in range(half)]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"crf": "16", "preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 2 * width, 360, "yuv420p"
+        for picture in pictures:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")))
+        container.mux(stream.encode())

@@ -133,12 +133,14 @@ def run_batch(inputs: list[str], model_dir: str, out_dir: str, config: ConvertCo
               backend: str = "local", workers: int = 1, address: str | None = None, overwrite: bool = False) -> BatchSummary:
     """Convert every input video into ``out_dir``; returns what was done, skipped and failed (with reasons)."""
     from faceswap.convert.pipeline import check_plugins
+    from faceswap.extract.reference import check_reference_photos
 
     base = dataclasses.replace(config or ConvertConfig(), model_dir=str(model_dir), alignments=None,
                                side_by_side=None, preview=0, progress=False, writer="mp4")
     if not (Path(model_dir) / "model.json").is_file():
         raise UserError(f"'{model_dir}' is not a trained model folder (no model.json); train one with `faceswap train`.")
     check_plugins(base)  # an unknown --detector or --color stops the batch once, not once per file
+    check_reference_photos(base.reference)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)

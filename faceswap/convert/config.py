@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from faceswap.errors import UserError
-from faceswap.extract.selection import SELECT_DEFAULT, SELECT_HELP, parse_selection
+from faceswap.extract.reference import DISTANCE_HELP, REFERENCE_HELP
+from faceswap.extract.selection import SELECT_DEFAULT, SELECT_HELP, check_reference_choice, parse_selection
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class ConvertConfig:
                 "(a folder of frames) and mp4 otherwise; or any registered name (see `faceswap plugins`)"})
     swap: Literal["a2b", "b2a"] = field(default="a2b", metadata={"help": "direction: render side A's faces as B, or B's as A"})
     select: str = field(default=SELECT_DEFAULT, metadata={"help": f"whose faces to swap: {SELECT_HELP}; the same default as extract's"})
+    reference: tuple[str, ...] = field(default=(), metadata={"help": REFERENCE_HELP})
+    reference_distance: float = field(default=0.0, metadata={"help": DISTANCE_HELP})
     mask: str = field(default="auto", metadata={
         "help": "blend mask: auto (the model folder's segmenter when it has one, else combined), segmenter, "
                 "outline, hull (any masker plugin), learned (the model's own mask), or combined (learned within the landmark outline)"})
@@ -64,6 +67,9 @@ class ConvertConfig:
         if self.preview < 0:
             raise UserError(f"--preview must be 0 or more, not {self.preview}.")
         parse_selection(self.select)
+        if isinstance(self.reference, (str, list)):  # from Python: one path, or a list
+            object.__setattr__(self, "reference", (self.reference,) if isinstance(self.reference, str) else tuple(self.reference))
+        check_reference_choice(self.select, self.reference, self.reference_distance)
         parse_frame_range(self.frames)
 
 

@@ -19,6 +19,8 @@ import numpy as np
 from faceswap.convert.config import ConvertConfig, parse_frame_range
 from faceswap.convert.side_by_side import compose
 from faceswap.errors import UserError
+from faceswap.extract.reference import check_reference_photos
+from faceswap.extract.selection import make_selector
 
 MAX_PENDING_FRAMES = 64  # bounds memory when faces are rare (e.g. long stretches without one)
 FOLDER_WRITERS = frozenset({"png_folder"})  # video_writers whose output is a folder; the others write one file
@@ -71,9 +73,11 @@ def convert(config: ConvertConfig) -> ConvertSummary:
             raise UserError(f"No frame of '{config.input}' could be decoded in the range {config.frames or 'all'}; "
                             "check the file and --frames.")
         faces, faces_size = face_stream(config, reader.info, itertools.chain([first], frames), model_template)
+        selector = make_selector(config.select, config.reference, config.reference_distance, config.detector, config.device,
+                                 stills=reader.info.kind != "video")
         with ExitStack() as outputs:
             sinks = open_outputs(config, reader.info, first.time, start, outputs)
-            counts = write_swapped(swapped_frames(faces, faces_size, swapper, config), sinks, config, reader.skipped)
+            counts = write_swapped(swapped_frames(faces, faces_size, swapper, config, selector), sinks, config, reader.skipped)
         skipped = list(reader.skipped)
     seconds = time.perf_counter() - started
     return ConvertSummary(output=config.output, frames=counts["frames"], frames_swapped=counts["frames_swapped"],
@@ -89,9 +93,12 @@ def summary_warnings(config: ConvertConfig, counts: dict[str, int]) -> list[str]
         return []
     found = (f"the alignments file '{config.alignments}' lists none in these frames" if config.alignments
              else f"the {config.detector} detector found none")
-    if config.select != "all":
+    choice = "--reference" if config.reference else "--select"
+    if config.reference:
+        found += f" or none matched the --reference photo(s)"
+    elif config.select != "all":
         found += f" or none matched --select {config.select}"
-    check = "the input, --frames and --select" if config.frames else "the input and --select"
+    check = f"the input, --frames and {choice}" if config.frames else f"the input and {choice}"
     return [f"no face was swapped in '{config.input}' ({found}), so '{config.output}' is the input unchanged; check {check}"]
 
 
@@ -103,6 +110,7 @@ def check_paths(config: ConvertConfig) -> None:
     if not config.model_dir or not (model_dir / "model.json").is_file():
         raise UserError(f"'{config.model_dir}' is not a trained model folder (no model.json); train one with `faceswap train`.")
     check_plugins(config)
+    check_reference_photos(config.reference)
     _check_output("output", config.output, output_writer(config), config.input)
     if config.side_by_side is not None:
         _check_output("side-by-side output", config.side_by_side, "mp4", config.input)
@@ -176,18 +184,21 @@ def face_stream(config: ConvertConfig, info, frames: Iterator, model_template) -
     return faces.find_on_the_fly(frames, config, model_template)
 
 
-def swapped_frames(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig) -> Iterator[tuple[Any, np.ndarray, int]]:
+def swapped_frames(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig,
+                   selector=None) -> Iterator[tuple[Any, np.ndarray, int]]:
     """(frame, swapped image, faces swapped) in frame order.
 
     Faces are gathered across frames into batches; while the model works on one batch (on a
     worker thread: torch releases the GIL), this thread blends and encodes the one before and
-    decodes the next, so at most two batches are in memory.
+    decodes the next, so at most two batches are in memory. ``selector`` (extract/selection.py)
+    keeps the faces to swap; by default the one ``config.select`` names.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="swap-model") as model_thread:
         previous = None
-        for batch in _batches(face_iter, faces_size, swapper, config):
+        selector = selector or make_selector(config.select)
+        for batch in _batches(face_iter, faces_size, swapper, config, selector):
             jobs = [job for _, frame_jobs in batch for job in frame_jobs]
             current = (batch, model_thread.submit(swapper.run_model, jobs) if jobs else None)
             if previous is not None:
@@ -197,15 +208,12 @@ def swapped_frames(face_iter: Iterator, faces_size: int, swapper, config: Conver
             yield from _finish(*previous, swapper)
 
 
-def _batches(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig) -> Iterator[list[tuple[Any, list]]]:
+def _batches(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig, selector) -> Iterator[list[tuple[Any, list]]]:
     """Lists of (frame, its face jobs) holding about ``batch_size`` faces (or MAX_PENDING_FRAMES frames)."""
-    from faceswap.extract.selection import FaceSelector, parse_selection
-
-    selector = FaceSelector(*parse_selection(config.select))
     pending: list[tuple[Any, list]] = []
     pending_faces = 0
     for frame, found in face_iter:
-        chosen = [found[i] for i in selector.choose([face.box for face in found], [face.track_id for face in found])]
+        chosen = [found[i] for i in selector.choose([face.box for face in found], [face.track_id for face in found], frame.image)]
         jobs = [swapper.prepare(frame.image, np.asarray(face.landmarks, np.float64), np.asarray(face.matrix, np.float64),
                                 faces_size, face.track_id) for face in chosen]
         pending.append((frame, jobs))

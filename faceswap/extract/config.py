@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from faceswap.errors import UserError
-from faceswap.extract.selection import SELECT_DEFAULT, SELECT_HELP, parse_selection
+from faceswap.extract.reference import DISTANCE_HELP, REFERENCE_HELP
+from faceswap.extract.selection import SELECT_DEFAULT, SELECT_HELP, check_reference_choice, parse_selection
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class ExtractConfig:
     device: str = field(default="auto", metadata={"help": "auto, cpu or cuda (for the torch-based plugins)"})
     threads: int = field(default=0, metadata={"help": "compute threads; 0 keeps the library default"})
     select: str = field(default=SELECT_DEFAULT, metadata={"help": f"whose faces to keep: {SELECT_HELP}; the same default as convert's"})
+    reference: tuple[str, ...] = field(default=(), metadata={"help": REFERENCE_HELP})
+    reference_distance: float = field(default=0.0, metadata={"help": DISTANCE_HELP})
     smooth: bool = field(default=True, metadata={"help": "smooth landmarks along each track (One-Euro filter)"})
     smooth_min_cutoff: float = field(default=1.0, metadata={"help": "One-Euro cutoff in Hz at rest: lower removes more jitter"})
     smooth_beta: float = field(default=30.0, metadata={"help": "One-Euro speed coefficient: higher follows fast motion with less lag"})
@@ -36,6 +39,9 @@ class ExtractConfig:
 
     def __post_init__(self) -> None:
         parse_selection(self.select)
+        if isinstance(self.reference, (str, list)):  # from Python: one path, or a list
+            object.__setattr__(self, "reference", (self.reference,) if isinstance(self.reference, str) else tuple(self.reference))
+        check_reference_choice(self.select, self.reference, self.reference_distance)
         for name in ("batch_size", "every", "size", "save_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}.")
@@ -45,7 +51,3 @@ class ExtractConfig:
             raise UserError(f"--coverage must be between 0.1 and 2, not {self.coverage}.")
         if self.resume and self.overwrite:
             raise UserError("--resume and --overwrite contradict each other; pick one.")
-
-    @property
-    def selected_track(self) -> int | None:
-        return parse_selection(self.select)[1]

@@ -18,7 +18,7 @@ from faceswap.align.template import Template
 from faceswap.align.transform import five_points, frame_to_crop, transform_points, warp_to_crop
 from faceswap.extract.config import ExtractConfig
 from faceswap.extract.detectors._base import Detection, DetectorSettings, load_detector
-from faceswap.extract.selection import FaceSelector
+from faceswap.extract.selection import make_selector
 from faceswap.extract.smoothing import TrackSmoother
 from faceswap.extract.tracking import Tracker, follow_faces
 from faceswap.registry import get
@@ -64,11 +64,18 @@ class FaceFinder:
             raise UserError(f"The '{config.masker}' masker needs {self.masker.needs_landmarks} landmarks but the "
                             f"'{config.aligner}' aligner gives {self.aligner.landmark_count}; use --aligner fan68 or --masker outline.")
         self.tracker = Tracker()
-        self.selector = FaceSelector(config.select.split("=")[0], config.selected_track)
+        self.selector = make_selector(config.select, config.reference, config.reference_distance, config.detector, config.device)
         self.smoother = TrackSmoother(config.smooth_min_cutoff, config.smooth_beta) if config.smooth else None
         self.position = 0  # frames seen so far (keyframes are positions divisible by `every`)
         self._previous_gray: np.ndarray | None = None
         self._previous_detections: list[Detection] = []
+
+    def treat_as_stills(self) -> None:
+        """The frames are separate photos, not a motion: no smoothing (it would blend faces of
+        different pictures) and no identity carried along a track."""
+        self.smoother = None
+        if hasattr(self.selector, "stills"):
+            self.selector.stills = True
 
     def find(self, frames: Iterable, prefetch: int = 8) -> Iterator[tuple[object, list[FoundFace]]]:
         """Yield (frame, faces) for every frame, in order. Frames are pulled on a background
@@ -105,11 +112,8 @@ class FaceFinder:
         detections = detections[:len(landmarks)]
         track_ids = self.tracker.update(self.position, [d.box for d in detections], landmarks)
         self.position += 1
-        chosen = self._select(detections, track_ids)
+        chosen = self.selector.choose([d.box for d in detections], track_ids, frame.image)
         return [self._aligned(frame, detections[i], landmarks[i], track_ids[i]) for i in chosen]
-
-    def _select(self, detections: list[Detection], track_ids: list[int]) -> list[int]:
-        return self.selector.choose([d.box for d in detections], track_ids)
 
     def _aligned(self, frame, detection: Detection, raw_landmarks: np.ndarray, track_id: int) -> FoundFace:
         landmarks = raw_landmarks

@@ -74,7 +74,7 @@ def extract(config: ExtractConfig) -> ExtractSummary:
     with open_reader(config.input, start=start) as reader:
         info = reader.info
         if info.kind != "video":
-            finder.smoother = None  # photos in a folder are not a motion: smoothing would blend faces of different pictures
+            finder.treat_as_stills()
         alignments = previous or Alignments(
             source=SourceInfo(path=source_path, kind=info.kind, width=info.width, height=info.height, fps=info.fps,
                               frame_count=info.frame_count, file_size=source_size),

@@ -1,4 +1,5 @@
-"""Whose faces to keep in each frame: all, one track, or the largest face's person.
+"""Whose faces to keep in each frame: all, one track, or the largest face's person (or, with
+``--reference``, the person in a photo: reference.py).
 
 ``--select`` means the same in extract and convert (one parser, one default here): the person
 whose faces are extracted for training is the person convert swaps.
@@ -36,8 +37,9 @@ class FaceSelector:
         self.mode, self.track_id = mode, track_id
         self.current_track: int | None = None
 
-    def choose(self, boxes: Sequence[Sequence[float]], track_ids: Sequence[int]) -> list[int]:
-        """Indices of the faces to keep, given their boxes (x0, y0, x1, y1) and track ids."""
+    def choose(self, boxes: Sequence[Sequence[float]], track_ids: Sequence[int], image=None) -> list[int]:
+        """Indices of the faces to keep, given their boxes (x0, y0, x1, y1) and track ids (and the
+        frame's image, which only selection by reference looks at)."""
         if self.mode == "all":
             return list(range(len(boxes)))
         if self.mode == "track":
@@ -58,3 +60,22 @@ class FaceSelector:
 
     def restore(self, state: dict) -> None:
         self.current_track = state.get("current_track")
+
+
+def make_selector(select: str, reference: Sequence[str] = (), reference_distance: float = 0.0, detector: str = "centerface",
+                  device: str = "auto", stills: bool = False):
+    """The selector a stage's settings ask for: by reference photo(s) when there are any, else by
+    ``select``; ``stills``: the frames are separate photos (a folder of images), not a video."""
+    if reference:
+        from faceswap.extract.reference import ReferenceSelector, load_reference
+
+        return ReferenceSelector(load_reference(reference, detector, distance=reference_distance, device=device), stills)
+    return FaceSelector(*parse_selection(select))
+
+
+def check_reference_choice(select: str, reference: Sequence[str], reference_distance: float) -> None:
+    """Settings check shared by extract and convert."""
+    if reference and select not in (SELECT_DEFAULT,):
+        raise UserError(f"--reference chooses the person itself; drop --select {select} (or drop --reference).")
+    if not 0.0 <= reference_distance <= 2.0:
+        raise UserError(f"--reference-distance must be between 0 and 2, not {reference_distance}.")
