@@ -12,7 +12,7 @@ from faceswap.errors import UserError
 
 pytest.importorskip("dlib", reason="--reference needs dlib: pip install 'faceswap-studio[identity]'")
 
-HALF = 72  # frames per half of the two-person clip (the man's video has 72)
+HALF = 36  # frames per half of the two-person clip (the man's video has 72)
 WIDTH = 640  # of each person's side
 
 
