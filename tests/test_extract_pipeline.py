@@ -76,6 +76,40 @@ def test_alignments_file_is_plain_json_with_a_checked_schema_version(wolfgang, t
         alignments_file.load(tmp_path)
 
 
+@pytest.mark.parametrize("case, expected", [
+    ("list_root", "holds a JSON list"),
+    ("ragged_matrix", "matrix is not an invertible 2x3"),
+    ("zero_matrix", "matrix is not an invertible 2x3"),
+    ("nan_landmarks", "landmarks are not 5 or more finite"),
+    ("short_box", "box is not 4 finite"),
+    ("parent_path", "points outside the faces folder"),
+    ("absolute_path", "points outside the faces folder"),
+])
+def test_a_damaged_alignments_file_is_refused_in_one_sentence(wolfgang, tmp_path, case, expected):
+    """Train, convert and curate trust what load() returns: a face they cannot use stops here, by name."""
+    faces_dir, _ = wolfgang
+    data = json.loads((faces_dir / "alignments.json").read_text())
+    face = data["frames"][3]["faces"][0]
+    if case == "list_root":
+        data = [data]
+    elif case == "ragged_matrix":
+        face["matrix"] = [[1.0, 0.0, 0.0], [0.0, 1.0]]
+    elif case == "zero_matrix":
+        face["matrix"] = [[0.0] * 3, [0.0] * 3]
+    elif case == "nan_landmarks":
+        face["landmarks"][2] = [float("nan"), 1.0]
+    elif case == "short_box":
+        face["box"] = face["box"][:3]
+    elif case == "parent_path":
+        face["face_file"] = "../../etc/passwd"
+    elif case == "absolute_path":
+        face["mask_file"] = "/etc/passwd"
+    (tmp_path / "alignments.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match=expected) as error:
+        alignments_file.load(tmp_path)
+    assert ("frame 3" in str(error.value)) == (case != "list_root")
+
+
 def test_video_without_faces_gives_zero_faces_and_a_warning(asset, tmp_path):
     summary = extract(ExtractConfig(input=str(asset("video_no_face")), output_dir=str(tmp_path / "out"), progress=False, every=2))
     assert summary.frames == 95 and summary.faces == 0 and summary.frames_with_faces == 0

@@ -101,6 +101,8 @@ class Alignments:
 
     @classmethod
     def from_dict(cls, data: dict, origin: str = "alignments file") -> "Alignments":
+        if not isinstance(data, dict):
+            raise UserError(f"The {origin} holds a JSON {type(data).__name__}, not an alignments object; re-run `faceswap extract`.")
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise UserError(
@@ -112,6 +114,11 @@ class Alignments:
                 FrameRecord(index=f["index"], time=f["time"], name=f.get("name"), faces=[FaceRecord(**face) for face in f["faces"]])
                 for f in data["frames"]
             ]
+            for frame in frames:
+                for face in frame.faces:
+                    problem = face_problem(face)
+                    if problem:
+                        raise UserError(f"The {origin} has a face in frame {frame.index} whose {problem}; re-run `faceswap extract`.")
             return cls(
                 source=SourceInfo(**data["source"]),
                 template=Template.from_dict(data["template"]),
@@ -121,8 +128,39 @@ class Alignments:
                 schema_version=version,
                 tool=data.get("tool", ""),
             )
-        except (KeyError, TypeError) as error:
+        except (KeyError, TypeError, AttributeError) as error:
             raise UserError(f"The {origin} is missing or has malformed fields ({error}); re-run `faceswap extract`.") from error
+
+
+def face_problem(face: FaceRecord) -> str | None:
+    """What makes a face record unusable (the rest of the pipeline trusts these), or None."""
+    matrix, landmarks, box = (_numbers(value) for value in (face.matrix, face.landmarks, face.box))
+    if matrix.shape != (2, 3) or not np.isfinite(matrix).all() or abs(np.linalg.det(matrix[:, :2])) < 1e-12:
+        return "matrix is not an invertible 2x3 matrix of finite numbers"
+    if landmarks.ndim != 2 or landmarks.shape[1] != 2 or len(landmarks) < 5 or not np.isfinite(landmarks).all():
+        return "landmarks are not 5 or more finite (x, y) points"
+    if box.shape != (4,) or not np.isfinite(box).all():
+        return "box is not 4 finite numbers"
+    for name in (face.face_file, face.mask_file):
+        if not isinstance(name, str) or not _inside(name):
+            return f"file name {name!r} points outside the faces folder"
+    return None
+
+
+def _numbers(value) -> np.ndarray:
+    """As a float array; a ragged or non-numeric value becomes an empty one (which no check accepts)."""
+    try:
+        return np.asarray(value, np.float64)
+    except (TypeError, ValueError):
+        return np.zeros(0)
+
+
+def _inside(relative: str) -> bool:
+    """A path read from the file stays inside its folder: relative, with no '..' part."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    return not (PurePosixPath(relative).is_absolute() or PureWindowsPath(relative).is_absolute()
+                or ".." in PurePosixPath(relative.replace("\\", "/")).parts)
 
 
 def _frame_dict(frame: FrameRecord) -> dict:
