@@ -34,7 +34,7 @@ def _evenly(count: int, limit: int) -> list[int]:
 
 def _from_faces_folder(folder: Path, limit: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     from faceswap.align.alignments import load
-    from faceswap.align.transform import transform_points
+    from faceswap.align.face_measures import box_in_crop
     from faceswap.video.image_folder import read_image
 
     faces = [face for _, face in load(folder).faces()]
@@ -46,10 +46,8 @@ def _from_faces_folder(folder: Path, limit: int) -> tuple[list[np.ndarray], list
         crop = read_image(folder / faces[i].face_file, rgb=False)
         if crop is None:
             continue
-        x0, y0, x1, y1 = faces[i].box
-        corners = transform_points(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]]), faces[i].matrix_array())
         images.append(crop)
-        boxes.append(np.concatenate([corners.min(axis=0), corners.max(axis=0)]).astype(np.float32))
+        boxes.append(box_in_crop(np.asarray(faces[i].box), faces[i].matrix_array()))
     return images, boxes
 
 
