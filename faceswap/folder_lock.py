@@ -1,7 +1,8 @@
-"""One curating command at a time per faces folder: a lock file created with O_EXCL.
+"""One command at a time writes a faces folder: a lock file created with O_EXCL.
 
-A second command on the same folder fails at once, naming the one that holds the lock; the
-alignments file and the trash are only changed under it. A lock left behind by a process that
+`extract` holds it for its whole run, `faces remove|restore` while they change the alignments
+file and the trash. A second command on the same folder fails at once, naming the one that
+holds the lock. A lock left behind by a process that
 died (on this machine, POSIX) is noticed and taken over; otherwise the message says which file
 to delete once no command is running.
 """
@@ -41,10 +42,10 @@ def _acquire(path: Path, holder: dict) -> None:
             current = _holder(path)
             if attempt == 0 and (not path.exists() or (_died(current) and _take_over(path, current))):
                 continue  # released meanwhile, or its holder died
-            raise UserError(f"The faces folder '{path.parent}' is being changed by another command ({_describe(current)}); "
+            raise UserError(f"The folder '{path.parent}' is being changed by another command ({_describe(current)}); "
                             f"wait for it to finish, or delete '{path}' if it is no longer running.") from None
         except OSError as error:
-            raise UserError(f"Cannot lock the faces folder '{path.parent}' ({error.strerror}); check that it is writable.") from None
+            raise UserError(f"Cannot lock the folder '{path.parent}' ({error.strerror}); check that it is writable.") from None
         with os.fdopen(fd, "w") as handle:
             json.dump(holder, handle)
         return

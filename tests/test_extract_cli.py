@@ -56,3 +56,33 @@ def test_bad_input_exits_2_with_one_line(cli, asset, tmp_path, arguments, expect
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], result.stderr
     assert not (tmp_path / "faces" / "alignments.json").exists()
+
+
+def test_a_failed_extract_leaves_no_faces_folder_behind(cli, asset, tmp_path):
+    """A rerun with a fixed flag must not meet "the faces folder is not empty"."""
+    out = tmp_path / "new" / "faces"
+    result = cli("faceswap", "extract", "-i", str(asset("image_single_face")), "-o", str(out), "--debug-video", str(tmp_path / "debug.txt"))
+    assert result.returncode == 2 and "name it .mp4" in result.stderr, result.stderr
+    assert not out.exists()
+    result = cli("faceswap", "extract", "-i", str(asset("image_single_face")), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert not (out / ".faces.lock").exists()
+
+
+def test_one_writer_per_faces_folder(cli, asset, tmp_path):
+    """A second extract (or `faces remove`) into a folder being written fails at once; a dead holder's lock is taken over."""
+    import os
+
+    from faceswap.folder_lock import LOCK_FILE, folder_lock
+
+    out = tmp_path / "faces"
+    out.mkdir()
+    with folder_lock(out, "faceswap extract"):
+        result = cli("faceswap", "extract", "-i", str(asset("image_single_face")), "-o", str(out), "--overwrite")
+        assert result.returncode == 2 and "being changed by another command (faceswap extract, process" in result.stderr, result.stderr
+        assert out.is_dir() and [p.name for p in out.iterdir()] == [LOCK_FILE]  # the holder's folder is left alone
+    dead = {"command": "faceswap extract", "pid": 2**22 + 7, "host": os.uname().nodename, "since": "then"}
+    (out / LOCK_FILE).write_text(json.dumps(dead))
+    result = cli("faceswap", "extract", "-i", str(asset("image_single_face")), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert not (out / LOCK_FILE).exists()

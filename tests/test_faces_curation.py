@@ -20,7 +20,7 @@ import pytest
 from faceswap.align import alignments as alignments_file
 from faceswap.cli.main import main
 from faceswap.curate import remove_faces, restore_faces, trashed_faces
-from faceswap.curate.lock import LOCK_FILE, folder_lock
+from faceswap.folder_lock import LOCK_FILE, folder_lock
 from faceswap.errors import UserError
 from test_swap_support import TINY_MODEL, faces_subset
 
@@ -171,12 +171,14 @@ def test_naming_a_face_that_is_not_listed_changes_nothing(faces_a, capsys, tmp_p
 def test_paths_in_the_files_stay_inside_the_folder(faces_a, tmp_path):
     outside = tmp_path / "outside.png"
     outside.write_bytes(b"not to be moved")
-    data = json.loads((faces_a / "alignments.json").read_text())
+    intact = (faces_a / "alignments.json").read_text()
+    data = json.loads(intact)
     data["frames"][0]["faces"][0]["face_file"] = "../outside.png"
     (faces_a / "alignments.json").write_text(json.dumps(data))
     with pytest.raises(UserError, match="outside the faces folder"):
         remove_faces(faces_a, ["outside"])
     assert outside.read_bytes() == b"not to be moved"
+    (faces_a / "alignments.json").write_text(intact)
 
     name = _listed(faces_a)[1]
     remove_faces(faces_a, [name])

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from faceswap.align.alignments import FILE_NAME, Alignments, FrameRecord, alignments_path, load
-from faceswap.curate.lock import folder_lock
+from faceswap.folder_lock import folder_lock
 from faceswap.curate.names import pick
 from faceswap.curate.trash import TrashedFace, in_trash, inside, move_back, move_to_trash, read_trash, write_trash
 from faceswap.errors import UserError

@@ -10,17 +10,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from faceswap.align.alignments import Alignments, SourceInfo
+from faceswap.align.alignments import FILE_NAME, Alignments, SourceInfo
 from faceswap.config import to_dict, write_resolved
 from faceswap.errors import UserError
 from faceswap.extract.config import ExtractConfig
 from faceswap.extract.finder import FaceFinder, FoundFace
 from faceswap.extract.resume import CONFIG_FILE, next_frame, prepare_output
 from faceswap.extract.writer.output import FacesWriter
+from faceswap.folder_lock import LOCK_FILE, folder_lock
 
 __all__ = ["ExtractSummary", "FaceFinder", "FoundFace", "extract"]
 
@@ -65,6 +67,37 @@ def extract(config: ExtractConfig) -> ExtractSummary:
         pass  # an unreadable input fails here, before anything in the faces folder changes
     set_threads(config.threads)
     finder = FaceFinder(config)  # so does an unknown plugin or missing weights
+    out = Path(config.output_dir)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"The output '{out}' is a file, not a folder; give a folder for the faces.")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"Cannot create the faces folder '{out}' ({error.strerror}); choose a writable location.") from None
+    try:
+        with folder_lock(out, "faceswap extract"):  # one writer: a second extract or `faces remove` fails at once
+            try:
+                return _extract_locked(config, finder, source_path, source_size, started)
+            except BaseException:
+                if created and not (out / FILE_NAME).is_file():  # failed before its first checkpoint: nothing to resume
+                    _remove_contents(out)
+                raise
+    finally:
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if the failed run left it empty
+
+
+def _remove_contents(folder: Path) -> None:
+    for path in folder.iterdir():
+        if path.name != LOCK_FILE:
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def _extract_locked(config: ExtractConfig, finder: FaceFinder, source_path: str, source_size: int, started: float) -> ExtractSummary:
+    from faceswap.video import open_reader
+
     previous = prepare_output(config, source_path, source_size)
     if previous is not None and previous.complete:
         return _summary(previous, config, 0, 0.0, ["the faces folder already holds a complete run; nothing to do"])

@@ -9,6 +9,7 @@ from faceswap.align.alignments import FILE_NAME, Alignments, load
 from faceswap.errors import UserError
 from faceswap.extract.config import ExtractConfig
 from faceswap.extract.writer.output import FACES, MASKS
+from faceswap.folder_lock import LOCK_FILE
 
 CONFIG_FILE = "extract_config.json"
 # Settings that change what is found: a resumed run must use the same ones.
@@ -21,7 +22,7 @@ def prepare_output(config: ExtractConfig, source_path: str, source_size: int) ->
     out = Path(config.output_dir)
     if out.exists() and not out.is_dir():
         raise UserError(f"The output '{out}' is a file, not a folder; give a folder for the faces.")
-    holds_files = out.is_dir() and any(out.iterdir())
+    holds_files = out.is_dir() and any(path.name != LOCK_FILE for path in out.iterdir())
     if config.overwrite and holds_files:
         _remove_previous_run(out)
         return None
@@ -39,7 +40,7 @@ def prepare_output(config: ExtractConfig, source_path: str, source_size: int) ->
 
 
 def _only_our_files(out: Path) -> bool:
-    ours = {FACES, MASKS, CONFIG_FILE}
+    ours = {FACES, MASKS, CONFIG_FILE, LOCK_FILE}
     return all(p.name in ours or p.name.startswith(".alignments.") for p in out.iterdir())
 
 
