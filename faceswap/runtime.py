@@ -19,10 +19,20 @@ def pick_device(requested: str = "auto") -> "torch.device":  # noqa: F821
     try:
         device = torch.device(requested)
     except RuntimeError as error:
-        raise UserError(f"Unknown device '{requested}'; use auto, cpu, cuda, cuda:N or mps.") from error
+        raise UserError(f"Unknown device '{requested}'; use {DEVICE_NAMES}.") from error
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"Device '{requested}' was asked for but no CUDA GPU is visible; use --device cpu.")
     return device
+
+
+DEVICE_NAMES = "auto, cpu, cuda, cuda:N or mps"
+
+
+def check_device_name(requested: str) -> None:
+    """Refuse a device no command can use, before any work (whether it is present is checked when it is picked)."""
+    kind, _, number = requested.partition(":")
+    if kind not in ("auto", "cpu", "cuda", "mps") or (number and not (kind == "cuda" and number.isdigit())):
+        raise UserError(f"Unknown device '{requested}'; use {DEVICE_NAMES}.")
 
 
 def set_threads(threads: int) -> None:

@@ -1,6 +1,8 @@
 """The `faceswap` console script: version, help, assets, and the one-line error contract."""
 from __future__ import annotations
 
+import pytest
+
 from faceswap import __version__, assets
 from faceswap.cli.main import PROGRAM_DESCRIPTION, build_parser
 
@@ -47,3 +49,14 @@ def test_unknown_asset_exits_2_with_one_line(cli, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: Unknown asset 'no_such_asset'")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--minutes", "0"], "--minutes must be positive"),
+    (["--device", "tpu"], "Unknown device 'tpu'"),
+    (["--batch-size", "0"], "--batch-size must be at least 1"),
+])
+def test_demo_refuses_bad_settings_before_any_work(cli, tmp_path, argv, expected):
+    result = cli("faceswap", "demo", "--out", str(tmp_path / "demo"), *argv)
+    assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "demo").exists()

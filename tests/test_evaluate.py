@@ -270,7 +270,8 @@ def test_evaluate_cli_prints_verdicts_in_text_and_json(capsys, clips):
     assert report["outside_band_changed_share"] <= 0.01 and set(report["verdict_reasons"]) == {"seam", "outside"}
 
 
-@pytest.mark.parametrize("argv", [["--tolerance", "-1"], ["--tolerance", "256"], ["--segmenter", "no_such_folder"]])
+@pytest.mark.parametrize("argv", [["--tolerance", "-1"], ["--tolerance", "256"], ["--segmenter", "no_such_folder"],
+                                  ["--reference-start", "100000"], ["--reference-start", "-3"]])
 def test_evaluate_cli_bad_options_are_one_line(capsys, clips, argv):
     from faceswap.cli.main import main
 

@@ -40,6 +40,7 @@ def test_human_summary_and_no_face_warning(cli, asset, tmp_path):
     (["-i", "{image}", "--select", "biggest"], "--select 'biggest' is not valid"),
     (["-i", "{image}", "--masker", "hull"], "needs 68 landmarks"),
     (["-i", "{image}", "-o", "{nonempty}"], "not empty"),
+    (["-i", "{image}", "--device", "tpu"], "Unknown device 'tpu'"),
 ])
 def test_bad_input_exits_2_with_one_line(cli, asset, tmp_path, arguments, expected):
     garbage = tmp_path / "garbage.mp4"

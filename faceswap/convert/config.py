@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from faceswap.errors import UserError
+from faceswap.runtime import check_device_name
 from faceswap.extract.reference import DISTANCE_HELP, REFERENCE_HELP
 from faceswap.extract.selection import SELECT_DEFAULT, SELECT_HELP, check_reference_choice, parse_selection
 
@@ -67,6 +68,7 @@ class ConvertConfig:
         if self.preview < 0:
             raise UserError(f"--preview must be 0 or more, not {self.preview}.")
         parse_selection(self.select)
+        check_device_name(self.device)
         if isinstance(self.reference, (str, list)):  # from Python: one path, or a list
             object.__setattr__(self, "reference", (self.reference,) if isinstance(self.reference, str) else tuple(self.reference))
         check_reference_choice(self.select, self.reference, self.reference_distance)

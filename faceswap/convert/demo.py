@@ -34,6 +34,18 @@ class DemoConfig:
     batch_size: int | None = field(default=None, metadata={"help": "training batch size (default: the preset's)"})
     seed: int = field(default=0, metadata={"help": "random seed for training"})
 
+    def __post_init__(self) -> None:  # checked before the extracts, not after them
+        from faceswap.errors import UserError
+        from faceswap.runtime import check_device_name
+
+        if self.minutes is not None and not self.minutes > 0:
+            raise UserError(f"--minutes must be positive, not {self.minutes}.")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise UserError(f"--batch-size must be at least 1, not {self.batch_size}.")
+        if self.threads < 0:
+            raise UserError(f"--threads must be 0 (the libraries' default) or more, not {self.threads}.")
+        check_device_name(self.device)
+
 
 @dataclass
 class DemoResult:

@@ -162,6 +162,10 @@ def evaluate(video: str, reference: str | None = None, tolerance: int = DEFAULT_
     from faceswap.video import open_reader
 
     _check_options(tolerance, reference, segmenter_dir, person_b, quality_frames)
+    if reference_start < 0:
+        from faceswap.errors import UserError
+
+        raise UserError(f"--reference-start must be 0 or more, not {reference_start}.")
     runtime.set_threads(threads)
     output_faces = _FaceTracker()
     reference_faces = _FaceTracker()
@@ -192,6 +196,11 @@ def evaluate(video: str, reference: str | None = None, tolerance: int = DEFAULT_
                     _away_from_faces(frame.image, ref_frame.image, faces + ref_faces, tolerance, away)
                     regions = face_regions(ref_frame.image, ref_faces)
                     _outside_band(frame.image, ref_frame.image, ref_faces, regions, tolerance, band)
+    if reference is not None and frames == 0:
+        from faceswap.errors import UserError
+
+        raise UserError(f"No frame of '{video}' could be compared with the reference '{reference}' from its frame "
+                        f"{reference_start} on; check --reference-start (the reference frame that output frame 0 was made from).")
     report = _report(video, reference, frames, output_faces, reference_faces, output_seams, away, tolerance)
     if reference is not None:
         report.outside_band_changed_share = band["changed"] / band["pixels"] if band["pixels"] else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from faceswap.errors import UserError
+from faceswap.runtime import check_device_name
 from faceswap.extract.reference import DISTANCE_HELP, REFERENCE_HELP
 from faceswap.extract.selection import SELECT_DEFAULT, SELECT_HELP, check_reference_choice, parse_selection
 
@@ -39,6 +40,7 @@ class ExtractConfig:
 
     def __post_init__(self) -> None:
         parse_selection(self.select)
+        check_device_name(self.device)
         if isinstance(self.reference, (str, list)):  # from Python: one path, or a list
             object.__setattr__(self, "reference", (self.reference,) if isinstance(self.reference, str) else tuple(self.reference))
         check_reference_choice(self.select, self.reference, self.reference_distance)
