@@ -203,11 +203,36 @@ def is_cached(name: str) -> bool:
     return all(_member_target(asset, member).is_file() for member, _ in asset.members)
 
 
+_VERIFIED: set[str] = set()  # assets whose cached files were hash-checked in this process
+
+
 def ensure(name: str) -> Path:
-    """The asset's path, fetching it first if it is not cached yet."""
+    """The asset's path, fetching it first if it is not cached yet. A cached asset is hash-checked
+    on its first use in a process; a damaged file (a disk error, an edit) is fetched again."""
+    if is_cached(name) and name not in _VERIFIED:
+        damaged = _damaged_members(_asset(name))
+        if damaged:
+            print(f"warning: the cached asset '{name}' is damaged ({', '.join(p.name for p in damaged)} does not match its "
+                  "sha256); fetching it again", file=sys.stderr)
+            for member in damaged:
+                member.unlink(missing_ok=True)
     if not is_cached(name):
         fetch([name])
+    _VERIFIED.add(name)
     return path(name)
+
+
+def _damaged_members(asset: Asset) -> list[Path]:
+    damaged = []
+    for member, sha256 in asset.members:
+        target = _member_target(asset, member)
+        digest = hashlib.sha256()
+        with open(target, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != sha256:
+            damaged.append(target)
+    return damaged
 
 
 def default_names() -> list[str]:

