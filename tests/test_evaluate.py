@@ -306,3 +306,30 @@ if __name__ == "__main__":  # the calibration table behind the verdict threshold
         with tempfile.TemporaryDirectory() as folder:
             for case, path in build_pasted_clips(Path(folder), source, cases).items():
                 print(calibration_row(case, evaluate(str(path), reference=str(source)), evaluate(str(path))))
+
+
+def test_an_odd_sized_source_and_its_even_padded_encode_are_compared(asset, tmp_path):
+    """H.264 output of a 175x143 source is 176x144 (convert pads by repeating the edge); evaluate crops the padding off."""
+    import av
+    import cv2
+
+    from faceswap.convert.evaluate import evaluate
+    from faceswap.video import open_reader
+    from faceswap.video.writer import VideoWriter
+
+    source, output = tmp_path / "odd.mkv", tmp_path / "even.mp4"
+    with open_reader(asset("video_single_face")) as reader:
+        pictures = [cv2.resize(frame.image, (175, 143), interpolation=cv2.INTER_AREA) for frame, _ in zip(reader, range(8))]
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("ffv1", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 175, 143, "bgr0"
+        for picture in pictures:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")))
+        container.mux(stream.encode())
+    with VideoWriter(output, 175, 143, 24, crf=12) as writer:
+        for picture in pictures:
+            writer.write(picture)
+    with open_reader(output) as reader:
+        assert (reader.info.width, reader.info.height) == (176, 144)
+    report = evaluate(str(output), reference=str(source), quality_frames=0)
+    assert report.frames == 8 and report.unchanged_share > 0.95

@@ -175,15 +175,15 @@ def evaluate(video: str, reference: str | None = None, tolerance: int = DEFAULT_
     face_regions = _face_region_masks(segmenter_dir, device) if reference is not None else None
     frames = 0
     with open_reader(video) as out_reader:
-        out_stream = find_faces(out_reader, detector, device)
         if reference is None:
-            for frame, faces in out_stream:
+            for frame, faces in find_faces(out_reader, detector, device):
                 frames += 1
                 output_faces.add(frame.index, faces)
                 _seams(frame.image, faces, output_seams)
         else:
             with open_reader(reference, start=reference_start) as ref_reader:
                 _check_same_shape(out_reader.info, ref_reader.info, video, reference)
+                out_stream = find_faces(_cropped(out_reader, ref_reader.info.width, ref_reader.info.height), detector, device)
                 quality = _quality_sampler(person_b, quality_frames, device, out_reader.info.frame_count)
                 ref_stream = find_faces(ref_reader, detector, device)
                 for (frame, faces), (ref_frame, ref_faces) in zip(out_stream, ref_stream):
@@ -252,11 +252,22 @@ def _report(video, reference, frames, output_faces, reference_faces, output_seam
 
 
 def _check_same_shape(info, ref_info, video, reference) -> None:
+    """The same size, or the reference's padded to even sides (as H.264 in yuv420p needs, and convert writes)."""
     from faceswap.errors import UserError
 
-    if (info.width, info.height) != (ref_info.width, ref_info.height):
+    from faceswap.video.writer import even_size
+
+    if (info.width, info.height) not in ((ref_info.width, ref_info.height), even_size(ref_info.width, ref_info.height)):
         raise UserError(f"'{video}' is {info.width}x{info.height} but the reference '{reference}' is "
                         f"{ref_info.width}x{ref_info.height}; compare a converted video with the video it was made from.")
+
+
+def _cropped(frames, width: int, height: int) -> Iterator[Any]:
+    """Frames cut to ``width`` x ``height`` from the top left (dropping the even-size padding of an encode)."""
+    from dataclasses import replace
+
+    for frame in frames:
+        yield frame if frame.image.shape[:2] == (height, width) else replace(frame, image=frame.image[:height, :width])
 
 
 def find_faces(reader, detector: str | None, device: str) -> Iterator[tuple[Any, list[Any]]]:
