@@ -1,6 +1,8 @@
 """Batch conversion: outputs named after inputs, failures named, finished files skipped."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from faceswap.convert.batch import collect_inputs, run_batch
@@ -48,6 +50,24 @@ def test_inputs_from_a_list_file_a_glob_and_a_folder(inputs, tmp_path):
     assert [p.name for p in collect_inputs([str(inputs)])] == ["broken.mp4", "clip_1.mp4", "clip_2.mp4"]
     with pytest.raises(UserError, match="matches no files"):
         collect_inputs([str(tmp_path / "*.mkv")])
+
+
+def test_relative_paths_in_a_list_file(inputs, tmp_path, monkeypatch):
+    """From the list's folder (as playlists do), or from the working directory when only that holds the file."""
+    import shutil
+
+    work = tmp_path / "work"
+    (work / "lists" / "videos").mkdir(parents=True)
+    (work / "videos").mkdir()
+    shutil.copy(inputs / "clip_1.mp4", work / "lists" / "videos" / "beside_list.mp4")
+    shutil.copy(inputs / "clip_2.mp4", work / "videos" / "from_cwd.mp4")
+    listing = work / "lists" / "all.txt"
+    listing.write_text("videos/beside_list.mp4\nvideos/from_cwd.mp4\nvideos/nowhere.mp4\n")
+    monkeypatch.chdir(work)
+    found = collect_inputs(["lists/all.txt"])
+    assert [p.resolve() for p in found[:2]] == [(work / "lists" / "videos" / "beside_list.mp4").resolve(),
+                                                (work / "videos" / "from_cwd.mp4").resolve()]
+    assert found[2] == Path("lists/videos/nowhere.mp4")  # missing: named in the batch's failures as the list gives it
 
 
 def test_batch_cli_reports_and_exits_non_zero_on_a_failure(cli, inputs, tmp_path, trained_swap_model):

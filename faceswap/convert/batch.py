@@ -81,7 +81,7 @@ def collect_inputs(specs: list[str]) -> list[Path]:
             found += videos
         elif path.suffix.lower() in LIST_SUFFIXES and path.is_file():
             lines = [line.strip() for line in path.read_text().splitlines()]
-            found += [(path.parent / line) for line in lines if line and not line.startswith("#")]
+            found += [_listed_path(path, line) for line in lines if line and not line.startswith("#")]
         elif glob.has_magic(spec):
             matches = sorted((Path(p) for p in glob.glob(spec, recursive=True) if Path(p).is_file()), key=_natural_key)
             if not matches:
@@ -92,6 +92,15 @@ def collect_inputs(specs: list[str]) -> list[Path]:
     if not found:
         raise UserError("No input videos given; pass folders, glob patterns, list files or video paths.")
     return list(dict.fromkeys(found))
+
+
+def _listed_path(list_file: Path, line: str) -> Path:
+    """A relative path in a list file is taken from the list's folder (as playlists do), or else from the
+    working directory where only that one exists (a list written with `ls videos/* > lists/all.txt`)."""
+    beside_list = list_file.parent / line
+    if Path(line).is_absolute() or beside_list.exists() or not Path(line).exists():
+        return beside_list
+    return Path(line)
 
 
 def plan(inputs: list[Path], out_dir: Path, overwrite: bool = False) -> list[BatchItem]:
