@@ -21,6 +21,7 @@ from faceswap.errors import UserError
 from faceswap.fileio import read_json, write_json_atomic
 
 C = TypeVar("C")
+CONFIG_FILE_FIX = 'write the settings as one JSON object, e.g. {"steps": 1000}'
 
 
 def _flag(name: str) -> str:
@@ -66,9 +67,14 @@ def add_arguments(parser: argparse.ArgumentParser, config_class: type, skip: tup
 def from_args(config_class: type[C], args: argparse.Namespace, config_file: str | None = None, **overrides: Any) -> C:
     """Defaults < config file < command-line flags < explicit overrides."""
     values: dict[str, Any] = {}
-    if config_file:
-        values.update(read_json(config_file, "config file"))
     names = {f.name for f in dataclasses.fields(config_class)}
+    if config_file:
+        values.update(read_json(config_file, "config file", fix=CONFIG_FILE_FIX))
+        written_for = values.pop("config_type", config_class.__name__)  # a resolved config (write_resolved) fits too
+        if written_for != config_class.__name__:
+            raise UserError(f"The config file '{config_file}' holds {written_for} settings, not {config_class.__name__}; "
+                            "pass a config file of this command.")
+        _check_file_values(config_class, {k: v for k, v in values.items() if k in names}, config_file)
     for name in names:
         value = getattr(args, name, None)
         if value is not None:
@@ -78,6 +84,34 @@ def from_args(config_class: type[C], args: argparse.Namespace, config_file: str 
     if unknown:
         raise UserError(f"Unknown setting(s) {', '.join(unknown)} for {config_class.__name__}; remove them from the config file.")
     return build(config_class, values)
+
+
+_KIND_NAMES = {int: "a whole number", float: "a number", str: "a string", bool: "a true/false value"}
+
+
+def _check_file_values(config_class: type, values: dict[str, Any], config_file: str) -> None:
+    """Refuse a config-file value of the wrong JSON type, by name (flags are typed by argparse already)."""
+    hints = typing.get_type_hints(config_class)
+    for name, value in values.items():
+        kind, optional = _base_type(hints[name])
+        expected = _expected(kind, value)
+        if expected and not (optional and value is None):
+            raise UserError(f"The setting \"{name}\" in the config file '{config_file}' is {json.dumps(value)}, not "
+                            f"{expected}{' (or null)' if optional else ''}; correct it.")
+
+
+def _expected(kind: Any, value: Any) -> str | None:
+    """What ``value`` should have been for a field of ``kind``, or None when it fits."""
+    if isinstance(kind, tuple) and kind[0] is typing.Literal:
+        return None if value in kind[1] else "one of " + ", ".join(map(json.dumps, kind[1]))
+    if isinstance(kind, tuple):
+        if isinstance(value, list) and not any(_expected(kind[1], item) for item in value):
+            return None
+        return f"a list of {_KIND_NAMES.get(kind[1], 'a value').removeprefix('a ')}s"
+    fits = {int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+            float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+            str: lambda v: isinstance(v, str), bool: lambda v: isinstance(v, bool)}.get(kind)
+    return None if fits is None or fits(value) else _KIND_NAMES[kind]
 
 
 def build(config_class: type[C], values: dict[str, Any]) -> C:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,11 +31,34 @@ def atomic_path(final_path: str | os.PathLike, suffix: str | None = None) -> Ite
         raise UserError(f"Cannot write to '{final_path.parent}' ({error.strerror}); choose a writable output location.") from error
     temp_path = Path(temp_name)
     try:
-        yield temp_path
-        os.replace(temp_path, final_path)
+        with os_errors_named(final_path):
+            yield temp_path
+            os.replace(temp_path, final_path)
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def os_errors_named(path: str | os.PathLike) -> Iterator[None]:
+    """Let a failed write (full disk, read-only folder) leave as an OSError that names ``path``.
+
+    An OSError raised by ``write()`` carries no file name, and safetensors reports the same
+    failure as a SafetensorError "... (os error 28)": both become ``OSError(errno, ..., path)``,
+    which the CLI turns into one sentence (faceswap/cli/main.py).
+    """
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            error.filename = os.fspath(path)
+        raise
+    except Exception as error:
+        found = re.search(r"\(os error (\d+)\)", str(error))
+        if found is None:
+            raise
+        number = int(found.group(1))
+        raise OSError(number, os.strerror(number), os.fspath(path)) from error
 
 
 def _current_umask() -> int:
@@ -63,14 +87,60 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
-def read_json(path: str | os.PathLike, what: str = "file") -> Any:
+def read_json(path: str | os.PathLike, what: str = "file", fix: str = "re-create it", object_only: bool = True) -> Any:
+    """The JSON in ``path``; with ``object_only`` (every file this project writes) anything but an object is refused."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"The {what} '{path}' does not exist; check the path.")
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise UserError(f"The {what} '{path}' is not valid JSON ({error}); re-create it.") from error
+        raise UserError(f"The {what} '{path}' is not valid JSON ({error}); {fix}.") from error
+    if object_only and not isinstance(data, dict):
+        raise UserError(f"The {what} '{path}' holds a JSON {_json_kind(data)}, not an object of named values; {fix}.")
+    return data
+
+
+def _json_kind(data: Any) -> str:
+    if isinstance(data, bool):
+        return "true/false value"
+    if isinstance(data, (int, float)):
+        return "number"
+    return {list: "list", str: "string", type(None): "null"}.get(type(data), type(data).__name__)
+
+
+class _RecordingWriter:
+    """A file for torch.save that keeps the OSError of a failed write (torch reports only "unexpected pos")."""
+
+    def __init__(self, handle):
+        self.handle, self.error = handle, None
+
+    def write(self, data) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as error:
+            self.error = error
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def save_torch(obj: Any, path: str | os.PathLike) -> None:
+    """torch.save of plain tensors and dicts (read back with weights_only=True), flushed to disk;
+    a full disk ends in the OSError it is (torch.save's own error says only "unexpected pos")."""
+    import torch
+
+    with open(path, "wb") as handle:
+        writer = _RecordingWriter(handle)
+        try:
+            torch.save(obj, writer)
+        except RuntimeError as error:
+            if writer.error is not None:
+                raise writer.error from error
+            raise
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def write_weights_atomic(path: str | os.PathLike, module: Any, file_format: str) -> None:

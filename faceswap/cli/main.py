@@ -8,6 +8,7 @@ A subcommand module defines ``add_parser(subparsers)``, which registers its pars
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import pkgutil
 import sys
@@ -19,6 +20,23 @@ PROGRAM_DESCRIPTION = (
     "Swap faces in video: `extract` faces from two people's videos, `train` a model on them, "
     "`convert` a video with the trained model. Run `faceswap demo` for the whole path on sample media."
 )
+
+
+# What the user can do about an OSError that the machine, not the program, caused; other OSErrors stay bugs.
+DISK_FIXES = {
+    errno.ENOSPC: ("write", "free some space on that disk or choose a folder on another one"),
+    errno.EDQUOT: ("write", "free some space within your disk quota or choose a folder on another disk"),
+    errno.EROFS: ("write", "choose a writable folder"),
+    errno.EACCES: ("access", "check its permissions or choose a folder you can write to"),
+    errno.EPERM: ("access", "check its permissions or choose a folder you can write to"),
+}
+
+
+def disk_error_message(error: OSError) -> str:
+    """One sentence for a full, read-only or forbidden disk, naming the path when the error knows it."""
+    verb, fix = DISK_FIXES[error.errno]
+    where = f"'{error.filename}'" if error.filename else "the output"
+    return f"Cannot {verb} {where} ({error.strerror or error}); {fix}."
 
 
 def build_parser(prog: str, description: str, package: str) -> argparse.ArgumentParser:
@@ -42,6 +60,11 @@ def run_cli(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:  # every command: a full or read-only disk is the user's to fix
+        if error.errno not in DISK_FIXES:
+            raise
+        print(f"error: {disk_error_message(error)}", file=sys.stderr)
+        return UserError.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

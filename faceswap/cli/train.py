@@ -39,8 +39,13 @@ def _run(args: argparse.Namespace) -> int:
     try:
         metrics = train_swap(config)
     except KeyboardInterrupt:
-        if is_main_process:
+        from faceswap.swap.model_dir import holds_weights
+
+        if is_main_process and holds_weights(config.model_dir):
             print(f"Interrupted; the model in '{config.model_dir}' is saved. Continue with --resume.", file=sys.stderr)
+        elif is_main_process:
+            print(f"Interrupted before the first save; run the same command again to start over in '{config.model_dir}'.",
+                  file=sys.stderr)
         return 130
     summary = ", ".join(f"{key} {metrics[key]:.4g}" for key in ("val_ssim_a", "val_ssim_b", "val_l1_a", "val_l1_b") if key in metrics)
     if is_main_process:

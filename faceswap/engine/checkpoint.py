@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 from torch import nn
 
 from faceswap.errors import UserError
-from faceswap.fileio import read_json, write_json_atomic
+from faceswap.fileio import os_errors_named, read_json, save_torch, write_json_atomic
 
 CHECKPOINTS_DIR = "checkpoints"
 MODEL_FILE = "model.safetensors"
@@ -60,13 +61,14 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _write_folder(folder: Path, model: nn.Module, state: dict[str, Any], trainer_state: dict[str, Any] | None) -> None:
-    save_model(model, str(folder / MODEL_FILE))
-    _fsync_file(folder / MODEL_FILE)
-    if trainer_state is not None:
-        torch.save(trainer_state, folder / TRAINER_STATE_FILE)
-        _fsync_file(folder / TRAINER_STATE_FILE)
-    (folder / STATE_FILE).write_text(json.dumps(state, indent=1))
-    _fsync_file(folder / STATE_FILE)
+    """A full or read-only disk ends in an OSError naming the checkpoints folder (not the temporary one)."""
+    with os_errors_named(folder.parent):
+        save_model(model, str(folder / MODEL_FILE))
+        _fsync_file(folder / MODEL_FILE)
+        if trainer_state is not None:
+            save_torch(trainer_state, folder / TRAINER_STATE_FILE)
+        (folder / STATE_FILE).write_text(json.dumps(state, indent=1))
+        _fsync_file(folder / STATE_FILE)
 
 
 def _discard(folder: Path) -> None:
@@ -160,14 +162,24 @@ def find_latest_checkpoint(out_dir: str | Path) -> Path | None:
     return complete[-1] if complete else None
 
 
+STATE_KEYS = ("step", "epoch", "batch_in_epoch")
+TRAINER_STATE_KEYS = ("optimizer", "schedule", "scaler", "guard", "rng")
+
+
 def read_checkpoint(folder: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(state.json contents, trainer_state dict) of a step folder; no pickle involved."""
     folder = Path(folder)
-    state = read_json(folder / STATE_FILE, "checkpoint state")
+    fix = "delete that checkpoint folder to resume from an older one"
+    state = read_json(folder / STATE_FILE, "checkpoint state", fix=fix)
     try:
         trainer_state = torch.load(folder / TRAINER_STATE_FILE, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError) as error:
-        raise UserError(f"The checkpoint '{folder}' is damaged ({error}); delete it to resume from an older one.") from error
+    except (OSError, RuntimeError, EOFError, ValueError) as error:
+        reason = _first_line(error, "unreadable").split(". ")[0]
+        raise UserError(f"The checkpoint '{folder}' is damaged ({reason}); {fix}.") from error
+    missing = [key for key in STATE_KEYS if not isinstance(state.get(key), int)]
+    missing += [key for key in TRAINER_STATE_KEYS if not isinstance(trainer_state, dict) or key not in trainer_state]
+    if missing:
+        raise UserError(f"The checkpoint '{folder}' is damaged (no {', '.join(missing)}); {fix}.")
     return state, trainer_state
 
 
@@ -178,11 +190,28 @@ def load_model_weights(module: nn.Module, path: str | Path, strict: bool = True)
         raise UserError(f"The weights file '{path}' does not exist; check the run folder or train first.")
     try:
         load_model(module, str(path), strict=strict, device="cpu")
+    except SafetensorError as error:
+        raise UserError(f"The weights file '{path}' is damaged ({_first_line(error, 'unreadable')}); "
+                        "restore it from a backup or train again.") from error
     except RuntimeError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "shapes or names differ"
-        raise UserError(f"The weights in '{path}' do not fit this model ({first_line}); "
+        raise UserError(f"The weights in '{path}' do not fit this model ({_first_line(error, 'shapes or names differ')}); "
                         "use the model settings the run was trained with.") from error
+    check_finite(module.state_dict(), path)
     return module
+
+
+def check_finite(tensors: dict[str, torch.Tensor], path: str | Path) -> None:
+    """Refuse weights holding NaN or infinity (a damaged file or a diverged run): nothing useful comes of them."""
+    bad = [name for name, tensor in tensors.items()
+           if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if bad:
+        raise UserError(f"The weights file '{path}' holds NaN or infinite values (in {len(bad)} of its tensors, e.g. '{bad[0]}'); "
+                        "restore it from a backup, resume from an older checkpoint or train again.")
+
+
+def _first_line(error: Exception, fallback: str) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else fallback
 
 
 def latest_model_path(out_dir: str | Path) -> Path:

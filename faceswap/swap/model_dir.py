@@ -3,6 +3,7 @@
     MODEL_DIR/model.json         preset, options (resolution, widths), template, coverage, steps, version
     MODEL_DIR/model.safetensors  the swap model's weights (no pickle)
     MODEL_DIR/preview.png        the newest preview grid
+    MODEL_DIR/train_config.json  the resolved settings of the latest training run
     MODEL_DIR/training/          the engine's checkpoints, metrics.csv and resolved configs
 
 ``load_swap_model(model_dir, device) -> (model, ModelInfo)`` rebuilds the model from its preset
@@ -24,6 +25,7 @@ FORMAT_VERSION = 1
 MODEL_JSON = "model.json"
 WEIGHTS_FILE = "model.safetensors"
 PREVIEW_FILE = "preview.png"
+TRAIN_CONFIG_FILE = "train_config.json"
 TRAINING_DIR = "training"
 
 
@@ -77,11 +79,32 @@ def read_info(model_dir: str | Path) -> ModelInfo:
         raise UserError(f"'{model_dir / MODEL_JSON}' is missing or has malformed fields ({error}); retrain the model.") from error
 
 
+def holds_weights(model_dir: str | Path) -> bool:
+    """Whether training saved weights here (model.safetensors or a checkpoint). A folder that a run
+    left before its first save (model.json, the face cache) holds no model: a plain rerun may use it."""
+    from faceswap.engine.checkpoint import find_latest_checkpoint
+
+    model_dir = Path(model_dir)
+    return (model_dir / WEIGHTS_FILE).is_file() or find_latest_checkpoint(model_dir / TRAINING_DIR) is not None
+
+
 def build_model(info: ModelInfo):
+    """The model that model.json describes (untrained); refuses options the preset does not take
+    and a resolution that the options do not give."""
     from faceswap.registry import get
 
+    description = info.model_dir / MODEL_JSON
     options = {key: tuple(value) if isinstance(value, list) else value for key, value in info.options.items()}
-    return get("swap_model", info.preset)(**options)
+    factory = get("swap_model", info.preset)
+    try:
+        model = factory(**options)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"The options in '{description}' do not build the '{info.preset}' model ({error}); "
+                        "restore the folder's model.json or train a new model.") from error
+    if int(model.resolution) != info.resolution:
+        raise UserError(f"'{description}' says resolution {info.resolution} but its options build a {model.resolution} px "
+                        "model; restore the folder's model.json or train a new model.")
+    return model
 
 
 def load_swap_model(model_dir: str | Path, device: Any = "cpu"):
@@ -90,6 +113,7 @@ def load_swap_model(model_dir: str | Path, device: Any = "cpu"):
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    from faceswap.engine.checkpoint import check_finite
     from faceswap.runtime import pick_device
 
     info = read_info(model_dir)
@@ -104,4 +128,5 @@ def load_swap_model(model_dir: str | Path, device: Any = "cpu"):
     except (SafetensorError, RuntimeError, OSError) as error:
         raise UserError(f"The weights '{weights_path}' do not fit its model.json ({str(error).splitlines()[0]}); "
                         "retrain or restore the folder.") from error
+    check_finite(state, weights_path)
     return model.to(device).eval(), info

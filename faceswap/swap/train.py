@@ -21,6 +21,7 @@ from torch.utils.data import TensorDataset
 from faceswap.align.template import Template
 from faceswap.config import write_resolved
 from faceswap.errors import UserError
+from faceswap.fileio import read_json
 from faceswap.swap import model_dir as model_files
 from faceswap.swap.config import SwapTrainConfig
 from faceswap.swap.data import CachedPairs, check_templates, held_out_indices, read_face_source, spread_sample
@@ -44,6 +45,7 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
 
     model_dir = Path(config.model_dir)
     is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 checks and writes the folder
+    _check_before_writing(config, model_dir)
     previous = _previous_model(model_dir, config, is_main)
     seed_everything(config.seed)  # same initial weights on every rank and every run
     if previous is None:
@@ -53,7 +55,7 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
     else:
         model, preset = model_files.build_model(previous), previous.preset
     sides, template, config = _face_caches(config, model_dir, model.resolution, previous, is_main)
-    (reader_a, train_a, val_a), (reader_b, train_b, val_b) = (_split(sides[side], config) for side in "AB")
+    (reader_a, train_a, val_a), (reader_b, train_b, val_b) = (_split(sides[side], config, side) for side in "AB")
     log.info("Faces: A %d train + %d held out, B %d train + %d held out; model %s at %d px, %.2fM parameters.",
              len(train_a), len(val_a), len(train_b), len(val_b), preset, model.resolution,
              sum(p.numel() for p in model.parameters()) / 1e6)
@@ -64,7 +66,7 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
         model_dir.mkdir(parents=True, exist_ok=True)
         if previous is None:
             model_files.write_model_json(model_dir, preset, model, template, steps=0)
-        write_resolved(config, model_dir / "train_config.json")
+        write_resolved(config, model_dir / model_files.TRAIN_CONFIG_FILE)
     task = build_swap_task(model, template, sides["A"].faces.shape[-1], config)
     preview_rows = min(config.preview_faces, len(val_a), len(val_b))
     exporter = ModelExporter(model_dir, preset, template, val_a[:preview_rows], val_b[:preview_rows], config.timelapse)
@@ -73,23 +75,55 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
     return trainer.fit(train_data, paired(val_a, val_b))
 
 
+def _check_before_writing(config: SwapTrainConfig, model_dir: Path) -> None:
+    """Refuse, before anything is written, what would fail later or train the wrong thing."""
+    from faceswap.runtime import pick_device
+
+    if Path(config.faces_a).resolve() == Path(config.faces_b).resolve():
+        raise UserError(f"-A and -B both name the faces folder '{config.faces_a}'; pass the faces of two different people.")
+    if model_dir.exists() and not model_dir.is_dir():
+        raise UserError(f"The --model-dir '{model_dir}' is a file, not a folder; choose a new or existing folder for the model.")
+    pick_device(config.device)  # a missing GPU is named now, not after the face caches and model.json are written
+
+
 def _previous_model(model_dir: Path, config: SwapTrainConfig, is_main: bool = True):
-    """The ModelInfo to continue from (resume), None for a new model; refuses to overwrite a model."""
-    has_model = (model_dir / model_files.MODEL_JSON).is_file()
+    """The ModelInfo to continue from (resume), None for a new model; refuses to overwrite a model.
+
+    Only saved weights make a model: a folder that an earlier run left before its first save
+    (model.json, the face cache) is trained into afresh, reusing its face cache."""
+    trained = model_files.holds_weights(model_dir)
     if not config.resume:
         if not is_main:
             return None  # rank 0 checks (and may already have written model.json)
-        if has_model or (model_dir / model_files.TRAINING_DIR).exists():
+        if trained:
             raise UserError(f"The folder '{model_dir}' already holds a swap model; pass --resume to continue training it "
                             "or choose another --model-dir.")
+        if (model_dir / model_files.MODEL_JSON).is_file():
+            log.info("'%s' holds no saved weights (an earlier run stopped before its first save); starting a new model there.",
+                     model_dir)
         return None
-    if not has_model:
+    if not trained:
         log.info("No model in %s yet; starting a new one.", model_dir)
         return None
     info = model_files.read_info(model_dir)
     if config.preset != info.preset and config.preset != "original":
         raise UserError(f"'{model_dir}' holds a '{info.preset}' model, not '{config.preset}'; drop --preset when resuming.")
+    _check_same_sides(model_dir, config)
     return info
+
+
+def _check_same_sides(model_dir: Path, config: SwapTrainConfig) -> None:
+    """Refuse a resume with -A and -B swapped: each decoder would start learning the other person's face."""
+    settings_path = model_dir / model_files.TRAIN_CONFIG_FILE
+    if not settings_path.is_file():
+        return
+    before = read_json(settings_path, "training settings")
+    if not before.get("faces_a") or not before.get("faces_b"):
+        return
+    folder = {side: Path(value).resolve() for side, value in (("A", before["faces_a"]), ("B", before["faces_b"]))}
+    if Path(config.faces_a).resolve() == folder["B"] and Path(config.faces_b).resolve() == folder["A"]:
+        raise UserError(f"The model in '{model_dir}' was trained with -A '{before['faces_a']}' -B '{before['faces_b']}'; "
+                        "pass them in that order to resume (these are swapped).")
 
 
 def _face_caches(config: SwapTrainConfig, model_dir: Path, resolution: int, previous, is_main: bool):
@@ -113,9 +147,17 @@ def _face_caches(config: SwapTrainConfig, model_dir: Path, resolution: int, prev
     return sides, template, remaining_minutes(config, spent)
 
 
-def _split(cache: FaceCache, config: SwapTrainConfig) -> tuple[FaceReader, list[int], torch.Tensor]:
-    """(a reader of the cache, the rows it trains on, the held-out faces read into memory: they are few)."""
+def _split(cache: FaceCache, config: SwapTrainConfig, side: str) -> tuple[FaceReader, list[int], torch.Tensor]:
+    """(a reader of the cache, the rows it trains on, the held-out faces read into memory: they are few).
+
+    A side too small to spare the held-out faces (fewer than 4: at least 2 are held out) trains on
+    all of them and validates on them too: whoever lowered --min-faces that far asked to train on
+    these few faces, and training on none of them, or refusing, would not be what they asked for."""
     train, held_out = held_out_indices(cache.count, config.val_fraction, config.max_val_faces)
+    if len(train) < len(held_out):
+        log.warning("The faces of %s are too few (%d) to hold some out: all of them train, and validation and previews "
+                    "show training faces (extract more for held-out figures).", side, cache.count)
+        train = held_out = list(range(cache.count))
     reader = FaceReader(cache)
     return reader, train, torch.from_numpy(reader.read(held_out))
 
