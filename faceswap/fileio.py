@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import re
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -17,14 +18,17 @@ def atomic_path(final_path: str | os.PathLike, suffix: str | None = None) -> Ite
     """Yield a temporary path beside ``final_path``; rename it into place on success.
 
     The temporary name keeps the final suffix so that writers that pick a format from the
-    extension (OpenCV, PyAV) still do the right thing.
+    extension (OpenCV, PyAV) still do the right thing. It names this host and process, so the
+    temporary file of a run that was killed (``kill -9``, a power cut) is removed by the next
+    write to the same path.
     """
     final_path = Path(final_path)
+    suffix = suffix or final_path.suffix
     try:
         final_path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(
-            prefix=f".{final_path.stem}.", suffix=suffix or final_path.suffix, dir=final_path.parent
-        )
+        remove_stale_temporaries(final_path, suffix)
+        handle, temp_name = tempfile.mkstemp(prefix=f"{_temp_prefix(final_path)}{_HOST}-{os.getpid()}-", suffix=suffix,
+                                             dir=final_path.parent)
         os.close(handle)
         os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes 0600; outputs get the usual mode
     except OSError as error:
@@ -37,6 +41,37 @@ def atomic_path(final_path: str | os.PathLike, suffix: str | None = None) -> Ite
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise
+
+
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:16] or "host"
+
+
+def _temp_prefix(final_path: Path) -> str:
+    return f".{final_path.stem}."
+
+
+def remove_stale_temporaries(final_path: Path, suffix: str) -> list[Path]:
+    """Delete the temporary files of ``final_path`` left by processes of this host that no longer run."""
+    pattern = re.compile(re.escape(_temp_prefix(final_path)) + re.escape(_HOST) + r"-(\d+)-[A-Za-z0-9_]+" + re.escape(suffix) + "$")
+    removed = []
+    for candidate in final_path.parent.glob(f"{_temp_prefix(final_path)}*{suffix}"):
+        match = pattern.match(candidate.name)
+        if match and not _process_runs(int(match.group(1))):
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
+
+
+def _process_runs(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it runs, under another user
+        return True
+    return True
 
 
 @contextlib.contextmanager

@@ -190,3 +190,30 @@ def test_wrong_frame_shape_is_refused(tmp_path):
         with VideoWriter(tmp_path / "out.mp4", 64, 48, 24) as writer:
             writer.write(np.zeros((48, 65, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_temporary_file_of_a_killed_writer_is_removed_by_the_next_write(tmp_path):
+    """kill -9 runs no cleanup: the half-written temporary file stays until the next write to that path removes it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "out.mp4"
+    script = (f"import numpy as np, time\nfrom faceswap.video import VideoWriter\n"
+              f"w = VideoWriter({str(target)!r}, 64, 48, 24, preset={TEST_PRESET!r}).__enter__()\n"
+              "for _ in range(30): w.write(np.zeros((48, 64, 3), np.uint8))\nprint('written', flush=True)\ntime.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "written"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        child.kill()
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".out.") and left[0].endswith(".mp4"), left
+    another_writer = tmp_path / ".out.elsewhere-999-abcdefgh.mp4"  # another host's temporary file: not ours to judge
+    another_writer.write_bytes(b"")
+    with VideoWriter(target, 64, 48, 24, preset=TEST_PRESET) as writer:
+        writer.write(np.zeros((48, 64, 3), np.uint8))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([another_writer.name, "out.mp4"])
