@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from faceswap.align import alignments as alignments_file
 from faceswap.extract import ExtractConfig, extract
@@ -71,3 +73,35 @@ def test_resume_refuses_other_settings(asset, extracted_faces, tmp_path):
         extract(ExtractConfig(input=str(asset("video_single_face")), output_dir=str(copy), resume=True, size=128, progress=False))
     with pytest.raises(UserError, match="not of"):
         extract(ExtractConfig(input=str(asset("video_wolfgang")), output_dir=str(copy), resume=True, progress=False))
+
+
+def test_a_full_disk_mid_run_leaves_only_whole_images_and_resumes(asset, tmp_path, monkeypatch):
+    """The 20th crop write hits ENOSPC half-way: one clear error, every PNG left decodes, and --resume finishes the job."""
+    import errno
+    import pathlib
+
+    from faceswap.align.alignments import load
+    from faceswap.errors import UserError
+
+    out = tmp_path / "faces"
+    real_write = pathlib.Path.write_bytes
+    writes = []
+
+    def filling_disk(path, data):
+        writes.append(path)
+        if len(writes) == 20:
+            real_write(path, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(path, data)
+
+    config = ExtractConfig(input=str(asset("video_single_face")), output_dir=str(out), save_every=4, batch_size=2, progress=False)
+    monkeypatch.setattr(pathlib.Path, "write_bytes", filling_disk)
+    with pytest.raises(UserError, match="No space left on device"):
+        extract(config)
+    monkeypatch.setattr(pathlib.Path, "write_bytes", real_write)
+    images = list((out / "faces").iterdir()) + list((out / "masks").iterdir())
+    assert images and all(p.suffix == ".png" and cv2.imread(str(p), cv2.IMREAD_UNCHANGED) is not None for p in images)
+    extract(replace(config, resume=True))
+    finished = load(out)
+    assert finished.complete and len(finished.faces()) == 72
+    assert all((out / face.face_file).is_file() for _, face in finished.faces())

@@ -8,7 +8,7 @@ from pathlib import Path
 from faceswap.align.alignments import FILE_NAME, Alignments, load
 from faceswap.errors import UserError
 from faceswap.extract.config import ExtractConfig
-from faceswap.extract.writer.output import FACES, MASKS
+from faceswap.extract.writer.output import FACES, MASKS, PARTIAL_SUFFIX
 from faceswap.folder_lock import LOCK_FILE
 
 CONFIG_FILE = "extract_config.json"
@@ -76,6 +76,8 @@ def _drop_files_after_checkpoint(out: Path, previous: Alignments) -> None:
         for path in (out / folder).glob("*.png"):
             if f"{folder}/{path.name}" not in kept:
                 path.unlink()
+        for partial in (out / folder).glob(f".*{PARTIAL_SUFFIX}"):  # a write the kill cut short
+            partial.unlink()
 
 
 def next_frame(previous: Alignments | None) -> int:

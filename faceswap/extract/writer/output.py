@@ -7,6 +7,7 @@ exists: an interrupted run can be resumed from the last checkpoint without losin
 """
 from __future__ import annotations
 
+import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +19,7 @@ from faceswap.errors import UserError
 
 FACES = "faces"
 MASKS = "masks"
+PARTIAL_SUFFIX = ".part"  # an image being written (a killed run's are removed by --resume and --overwrite)
 
 
 def face_file_name(frame_index: int, face_number: int) -> str:
@@ -85,7 +87,10 @@ def _write_png(path: Path, image: np.ndarray) -> None:
     ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FAST_FILTERS])
     if not ok:
         raise UserError(f"Could not encode '{path.name}' as PNG.")
+    partial = path.with_name(f".{path.name}{PARTIAL_SUFFIX}")  # renamed into place once whole: a full disk leaves no broken PNG
     try:
-        path.write_bytes(encoded.tobytes())
+        partial.write_bytes(encoded.tobytes())
+        os.replace(partial, path)
     except OSError as error:
+        partial.unlink(missing_ok=True)
         raise UserError(f"Cannot write '{path}' ({error.strerror}); check free space and permissions of the faces folder.") from error
