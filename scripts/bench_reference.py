@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 def descriptors_per_second(faces: int) -> tuple[float, float]:
     from faceswap import assets
-    from faceswap.convert.person import person_faces
+    from faceswap.evaluate.person import person_faces
     from faceswap.identity import load_describer
 
     images, boxes = person_faces(assets.ensure("video_wolfgang"), faces)

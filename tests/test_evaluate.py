@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceswap.convert.evaluate import evaluate
+from faceswap.evaluate.report import evaluate
 
 FRAMES = 24
 
@@ -98,7 +98,7 @@ def test_reference_start_lines_a_trimmed_output_up_with_its_source(clips, asset)
 # The first frames of the wolfgang sample with each face replaced by a colour-shifted copy of
 # itself, pasted with one of several masks; `python tests/test_evaluate.py` prints the numbers
 # (for these, a few more cases and the single_face sample) that the thresholds in
-# faceswap/convert/evaluate.py were chosen from.
+# faceswap/evaluate/report.py were chosen from.
 
 CALIBRATION_FRAMES = 24
 SHIFT_BGR = (-12, 8, 30)  # warmer and a little brighter: every pasted pixel moves by 30 > the tolerance
@@ -313,7 +313,7 @@ def test_an_odd_sized_source_and_its_even_padded_encode_are_compared(asset, tmp_
     import av
     import cv2
 
-    from faceswap.convert.evaluate import evaluate
+    from faceswap.evaluate.report import evaluate
     from faceswap.video import open_reader
     from faceswap.video.writer import VideoWriter
 

@@ -242,19 +242,3 @@ def test_bad_input_gets_one_clear_sentence(faces, tmp_path, capsys, cli):
     assert len(_listed(faces)) == read_sort_report(faces / "sort_identity").faces  # nothing was removed
     result = cli("faceswap", "faces", "sort", str(faces), "--by", "colour")  # the console script, as a user runs it
     assert result.returncode == 2 and result.stderr.startswith("error: Unknown sort key 'colour'")
-
-
-def test_curate_imports_nothing_from_the_stages_above_it():
-    """curate sits below convert and swap: its measures come from align, its descriptors from identity."""
-    import ast
-
-    above = ("faceswap.convert", "faceswap.swap", "faceswap.engine", "faceswap.cli")
-    files = sorted(Path(contact_sheet.__file__).parent.glob("*.py"))
-    offenders = set()
-    for path in files:
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
-                ["." * node.level + (node.module or "")] if isinstance(node, ast.ImportFrom) else []
-            offenders |= {f"{path.name}: {name}" for name in names
-                          if name.startswith(".") or any(name == prefix or name.startswith(prefix + ".") for prefix in above)}
-    assert len(files) >= 10 and not offenders

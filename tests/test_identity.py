@@ -19,7 +19,7 @@ FACES = 6  # per person
 @pytest.fixture(scope="module")
 def people(asset):
     """{"a": (images, boxes), "b": (images, boxes)}: FACES faces of each sample person, from their videos."""
-    from faceswap.convert.person import person_faces
+    from faceswap.evaluate.person import person_faces
 
     return {side: person_faces(asset(name), FACES) for side, name in (("a", "video_wolfgang"), ("b", "video_single_face"))}
 
@@ -41,7 +41,7 @@ def test_every_describer_tells_the_two_people_apart(name, people):
 
 
 def test_person_b_from_a_faces_folder_an_image_and_a_video_agree(tmp_path, asset):
-    from faceswap.convert.person import person_faces
+    from faceswap.evaluate.person import person_faces
     from faceswap.extract import ExtractConfig, extract
     from faceswap.identity import load_describer
 
@@ -59,7 +59,7 @@ def test_person_b_from_a_faces_folder_an_image_and_a_video_agree(tmp_path, asset
 
 
 def test_no_face_or_no_input_is_one_clear_sentence(tmp_path, asset):
-    from faceswap.convert.person import person_faces
+    from faceswap.evaluate.person import person_faces
 
     with pytest.raises(UserError, match="No face was found") as error:
         person_faces(asset("video_no_face"), 3)

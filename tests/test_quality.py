@@ -4,7 +4,7 @@ landmarks (a classical, perfect-identity swap), that paste blurred, and A's face
 image plane. Each metric must tell the swap from no swap and from a blurred copy.
 
 `python tests/test_quality.py [--frames N] [--samples N] [--swapped VIDEO]` prints the figures
-behind the thresholds in faceswap/convert/quality.py (the docstring's table: --frames 472
+behind the thresholds in faceswap/evaluate/quality.py (the docstring's table: --frames 472
 --samples 48 --swapped /path/to/demo/swapped.mp4).
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("dlib", reason="the quality numbers need dlib: pip install 'faceswap-studio[identity]'")
 
-from faceswap.convert import quality  # noqa: E402
-from faceswap.convert.evaluate import evaluate  # noqa: E402
+from faceswap.evaluate import quality  # noqa: E402
+from faceswap.evaluate.report import evaluate  # noqa: E402
 
 FRAMES = 24  # of A: her eyes are closed and her mouth shut in these, B's are open
 SAMPLES = 8  # frames sampled for the descriptor and the 68 points, and B's faces
@@ -153,7 +153,7 @@ def test_overall_quality_verdict(reports):
 def test_the_report_says_how_to_enable_what_it_could_not_measure(clips, monkeypatch):
     """Without B and without the opt-in 68-point model: pose and sharpness still work, and the
     reasons say how to get identity and expression."""
-    from faceswap.convert import quality_sampler
+    from faceswap.evaluate import quality_sampler
 
     source = clips["untouched"]
     monkeypatch.setattr(quality_sampler, "_cached", lambda name: False)  # as on a machine that never fetched it
@@ -189,8 +189,8 @@ def test_evaluate_cli_quality_options(capsys, tmp_path, clips, asset):
 
 
 def test_the_demo_ends_with_the_quality_verdict(clips, asset, tmp_path, monkeypatch):
-    from faceswap.convert import demo
-    from faceswap.convert import evaluate as evaluate_module
+    from faceswap import demo
+    from faceswap.evaluate import report as evaluate_module
 
     real_evaluate = evaluate_module.evaluate
     monkeypatch.setattr(evaluate_module, "evaluate", lambda *args, **kwargs: real_evaluate(*args, **{**kwargs, "quality_frames": 4}))

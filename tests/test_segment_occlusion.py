@@ -96,7 +96,7 @@ def test_the_mug_stays_and_the_eyes_are_swapped(occluded_clip, swapped):
 
 
 def test_outside_the_face_stays(occluded_clip, swapped):
-    from faceswap.convert.evaluate import evaluate
+    from faceswap.evaluate.report import evaluate
 
     clip, _ = occluded_clip
     report = evaluate(str(swapped / "out.mp4"), reference=str(clip), segmenter_dir=str(swapped / "model" / "segmenter"))

@@ -8,7 +8,7 @@ ORDER = 5
 
 def add_parser(subparsers) -> None:
     from faceswap.config import add_arguments
-    from faceswap.convert.demo import DemoConfig
+    from faceswap.demo import DemoConfig
 
     parser = subparsers.add_parser(
         "demo", help="the whole path on sample media: extract, train, convert, evaluate",
@@ -23,7 +23,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from faceswap.config import from_args, write_resolved
-    from faceswap.convert.demo import DemoConfig, run_demo
+    from faceswap.demo import DemoConfig, run_demo
 
     config = from_args(DemoConfig, args)
     result = run_demo(config)

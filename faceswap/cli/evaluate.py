@@ -7,7 +7,7 @@ ORDER = 40
 
 
 def add_parser(subparsers) -> None:
-    from faceswap.convert.quality import DEFAULT_SAMPLES
+    from faceswap.evaluate.quality import DEFAULT_SAMPLES
 
     parser = subparsers.add_parser(
         "evaluate", help="quality report of a converted video (detection, jitter, seams, untouched pixels, verdicts)",
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from faceswap.convert.evaluate import evaluate, write_report
+    from faceswap.evaluate.report import evaluate, write_report
     from faceswap.errors import UserError
 
     for path in filter(None, (args.video, args.reference)):

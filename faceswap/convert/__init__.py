@@ -7,7 +7,7 @@ Per frame: faces (from an earlier extract's alignments file, or found on the fly
 crops batched across frames through the model and the masker (by default the model folder's
 segmenter: the visible face) -> mask feathered inward -> colour match -> inverse warp -> blend ->
 encode with the input's audio, through a ``video_writer`` plugin. Masks in ``masks.py``. See ``pipeline.py``; batches of videos in
-``batch.py``, the quality report in ``evaluate.py``, the whole path on sample media in ``demo.py``.
+``batch.py``. How good a swap is: faceswap/evaluate/; the whole path on sample media: faceswap/demo.py.
 """
 from __future__ import annotations
 

@@ -156,7 +156,7 @@ def _evaluate(swapped: Path, reference: Path, faces_b: Path, model_dir: Path, re
               config: DemoConfig, log) -> tuple[str, ...]:
     """Evaluate the swapped video (identity against B's faces when dlib is installed; the 68-point
     expression check only when its opt-in model was fetched) and return the quality lines."""
-    from faceswap.convert.evaluate import evaluate, write_report
+    from faceswap.evaluate.report import evaluate, write_report
     from faceswap.identity._dlib import INSTALL_HINT, is_available
 
     if report_json.is_file() and report_text.is_file() and report_json.stat().st_mtime >= swapped.stat().st_mtime:
@@ -177,7 +177,7 @@ def _evaluate(swapped: Path, reference: Path, faces_b: Path, model_dir: Path, re
 
 
 def _quality_lines(saved: dict) -> tuple[str, ...]:
-    from faceswap.convert.quality import QualityReport
+    from faceswap.evaluate.quality import QualityReport
 
     try:
         return tuple(QualityReport(**saved).describe())

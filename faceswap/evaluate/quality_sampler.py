@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from faceswap.align.transform import five_points
-from faceswap.convert.quality import (DEFAULT_SAMPLES, EYES_CLOSED_RATIO, MOUTH_OPEN_RATIO, STATE_UNSURE_BAND,
+from faceswap.evaluate.quality import (DEFAULT_SAMPLES, EYES_CLOSED_RATIO, MOUTH_OPEN_RATIO, STATE_UNSURE_BAND,
                                       ExpressionScore, IdentityScore, PoseScore, QualityReport, SharpnessScore,
                                       with_verdicts)
-from faceswap.convert.quality_metrics import (eye_aspect_ratio, face_detail, head_pose, landmark_error,
+from faceswap.evaluate.quality_metrics import (eye_aspect_ratio, face_detail, head_pose, landmark_error,
                                               mouth_aspect_ratio)
 
 LANDMARKS_68 = "dlib_landmarks68"
@@ -65,7 +65,7 @@ class QualitySampler:
         self.measured = _Measured()
 
     def _load_person_b(self, settings: QualitySettings) -> None:
-        from faceswap.convert.person import person_faces
+        from faceswap.evaluate.person import person_faces
         from faceswap.identity import load_describer
 
         self.describer = load_describer(device=settings.device)  # a UserError naming the extra when dlib is missing

@@ -25,7 +25,7 @@
   picture's own edges at the outline (jaw line, hair) look like seams, so only "face lost" is
   judged and the verdict is otherwise "n/a".
 - with a reference: quality, the swap's own numbers with their verdicts (identity with
-  ``person_b``, expression, head pose, sharpness; see faceswap/convert/quality.py), and its
+  ``person_b``, expression, head pose, sharpness; see faceswap/evaluate/quality.py), and its
   verdict: good / poor. Kept apart from the verdict above, which is about blending artefacts.
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from faceswap.align.transform import five_points
-from faceswap.convert.quality import DEFAULT_SAMPLES, QualityReport
+from faceswap.evaluate.quality import DEFAULT_SAMPLES, QualityReport
 
 SECTORS = 16
 RING_PERCENT = 4.0  # ring width, percent of the eye distance x 4 (about the face width)
@@ -210,7 +210,7 @@ def evaluate(video: str, reference: str | None = None, tolerance: int = DEFAULT_
 
 
 def _quality_sampler(person_b: str | None, quality_frames: int, device: str, frame_count: int):
-    from faceswap.convert.quality_sampler import QualitySampler, QualitySettings
+    from faceswap.evaluate.quality_sampler import QualitySampler, QualitySettings
 
     if quality_frames <= 0:
         return None
