@@ -1,6 +1,6 @@
 """Extract speed against a bare decode + detect loop, measured in the same run.
 
-    .venv/bin/python scripts/bench_extract.py [--video PATH] [--repeat 3] [--every 2 3 4] [--memory]
+    .venv/bin/python scripts/bench_extract.py [--video PATH] [--repeat 3] [--every 2 3 4] [--memory] [--device auto]
 
 Prints, for the default plugins on WolfgangLanger_Pexels.mp4 (472 frames, 640x360):
   * extract fps / bare-loop fps (goal >= 0.9), where the bare loop decodes every frame and runs
@@ -53,6 +53,14 @@ def finder_only_fps(video: str, config) -> float:
         for _ in finder.find(reader):
             frames += 1
     return frames / (time.perf_counter() - started)
+
+
+def describe(config) -> str:
+    """The detector, its onnxruntime provider and threads, as extract would run it."""
+    from faceswap.extract.detectors import DetectorSettings, load_detector
+    from faceswap.extract.detectors._base import describe_detector
+
+    return describe_detector(config.detector, load_detector(config.detector, DetectorSettings.from_config(config)))
 
 
 def run_extract(video: str, out: Path, **settings):
@@ -111,10 +119,11 @@ def main() -> None:
     parser.add_argument("--every", type=int, nargs="*", default=[2, 3, 4])
     parser.add_argument("--repeat", type=int, default=3, help="bare-loop / extract pairs to run (the median ratio is reported)")
     parser.add_argument("--memory", action="store_true", help="also compare peak memory for the video repeated 4 times")
+    parser.add_argument("--device", default="auto", help="extract's --device (the detector's onnxruntime provider follows it)")
     args = parser.parse_args()
     video = args.video or str(assets.ensure("video_wolfgang"))
-    defaults = ExtractConfig()
-    results: dict = {"video": Path(video).name, "detector": defaults.detector, "detect_size": defaults.detect_size,
+    defaults = ExtractConfig(device=args.device)
+    results: dict = {"video": Path(video).name, "detector": describe(defaults), "detect_size": defaults.detect_size,
                      "batch_size": defaults.batch_size}
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
         tmp = Path(tmp)
@@ -122,7 +131,7 @@ def main() -> None:
         for _ in range(args.repeat):  # interleaved, so that a busy machine hits all alike
             bare_runs.append(bare_loop_fps(video, defaults))
             finder_runs.append(finder_only_fps(video, defaults))
-            summary, reference = run_extract(video, tmp / "every1")
+            summary, reference = run_extract(video, tmp / "every1", device=args.device)
             extract_runs.append(summary.fps)
             ratios.append(extract_runs[-1] / bare_runs[-1])
         results.update(bare_loop_fps=[round(x, 2) for x in bare_runs], extract_fps=[round(x, 2) for x in extract_runs],
@@ -130,14 +139,14 @@ def main() -> None:
                        finder_only_fps=[round(x, 2) for x in finder_runs],
                        finder_only_ratio=round(float(np.median(np.array(finder_runs) / np.array(bare_runs))), 3))
         for every in args.every:
-            every1_summary, _ = run_extract(video, tmp / "every1")  # its own baseline, run just before
-            every_summary, found = run_extract(video, tmp / f"every{every}", every=every)
+            every1_summary, _ = run_extract(video, tmp / "every1", device=args.device)  # its own baseline, run just before
+            every_summary, found = run_extract(video, tmp / f"every{every}", device=args.device, every=every)
             error, lost = accuracy_cost(reference, found)
             results[f"every{every}"] = {"fps": round(every_summary.fps, 2), "speedup": round(every_summary.fps / every1_summary.fps, 2),
                                         "landmark_error_pct_eye_distance": round(error, 2), "frames_lost": lost}
         for threads in (1, 2):
             set_threads(threads)
-            threaded, _ = run_extract(video, tmp / f"threads{threads}", threads=threads)
+            threaded, _ = run_extract(video, tmp / f"threads{threads}", device=args.device, threads=threads)
             results[f"threads{threads}_fps"] = round(threaded.fps, 2)
         if args.memory:
             single = peak_memory_mb(video, tmp / "mem1")

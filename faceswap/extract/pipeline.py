@@ -40,6 +40,7 @@ class ExtractSummary:
     skipped_frames: list = field(default_factory=list)  # [frame index, reason] of frames that could not be decoded
     warnings: list = field(default_factory=list)  # sentences for the user (the CLI prints them on stderr)
     output_dir: str = ""
+    detector: str = ""  # which detector ran where (e.g. "centerface on onnxruntime CPUExecutionProvider, threads 1")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -47,6 +48,8 @@ class ExtractSummary:
     def human(self) -> str:
         text = (f"{self.faces} faces in {self.frames_with_faces} of {self.frames} frames, {self.tracks} track(s); "
                 f"{self.seconds:.1f} s ({self.fps:.1f} frames/s) -> {self.output_dir}")
+        if self.detector:
+            text += f"\ndetector: {self.detector}"
         if self.skipped_frames:
             text += f"; {len(self.skipped_frames)} unreadable frame(s) skipped"
         return text
@@ -100,7 +103,7 @@ def _extract_locked(config: ExtractConfig, finder: FaceFinder, source_path: str,
 
     previous = prepare_output(config, source_path, source_size)
     if previous is not None and previous.complete:
-        return _summary(previous, config, 0, 0.0, ["the faces folder already holds a complete run; nothing to do"])
+        return _summary(previous, config, 0, 0.0, ["the faces folder already holds a complete run; nothing to do"], finder)
     start = next_frame(previous)
     if previous is not None:
         finder.restore(previous.settings["resume"]["finder"])
@@ -123,7 +126,7 @@ def _extract_locked(config: ExtractConfig, finder: FaceFinder, source_path: str,
     if skipped:
         named = ", ".join(f"{index} ({reason})" for index, reason in skipped[:5])
         warnings.append(f"{len(skipped)} unreadable frame(s) were skipped: {named}{' ...' if len(skipped) > 5 else ''}")
-    return _summary(alignments, config, frames_done, seconds, warnings)
+    return _summary(alignments, config, frames_done, seconds, warnings, finder)
 
 
 def _run(config: ExtractConfig, finder: FaceFinder, reader, alignments: Alignments, total: int) -> int:
@@ -182,9 +185,13 @@ def _source_identity(input_path: str) -> tuple[str, int]:
     return os.path.abspath(path), size
 
 
-def _summary(alignments: Alignments, config: ExtractConfig, frames_done: int, seconds: float, warnings: list[str]) -> ExtractSummary:
+def _summary(alignments: Alignments, config: ExtractConfig, frames_done: int, seconds: float, warnings: list[str],
+             finder: FaceFinder) -> ExtractSummary:
+    from faceswap.extract.detectors import describe_detector
+
     faces = alignments.faces()
     return ExtractSummary(
         frames=len(alignments.frames), frames_with_faces=sum(1 for f in alignments.frames if f.faces), faces=len(faces),
         tracks=len(alignments.track_ids()), seconds=round(seconds, 3), fps=round(frames_done / seconds, 2) if seconds else 0.0,
-        skipped_frames=list(alignments.settings.get("skipped_frames", [])), warnings=warnings, output_dir=str(config.output_dir))
+        skipped_frames=list(alignments.settings.get("skipped_frames", [])), warnings=warnings, output_dir=str(config.output_dir),
+        detector=describe_detector(config.detector, finder.detector))

