@@ -78,10 +78,22 @@ def _engine_config(config: TrainClassifierConfig, has_val: bool, train_size: int
         out_dir=config.out, epochs=config.epochs, max_minutes=config.max_minutes, batch_size=config.batch_size,
         num_workers=config.num_workers, lr=config.lr, optimizer="adamw", weight_decay=config.weight_decay,
         schedule=config.schedule, device=config.device, threads=config.threads, seed=config.seed,
+        compile=config.compile, channels_last=config.channels_last,
         deterministic=config.deterministic, best_metric="val_accuracy" if has_val else "val_loss",
         best_mode="max" if has_val else "min", resume=config.resume, progress=config.progress,
         keep_last=2, save_every=_save_every(config, train_size),
     )
+
+
+class _ShowRun:
+    """Prints the engine's one-line account of the run (device, precision, threads, batch, compile,
+    channels-last) when training starts, so that a silent CPU or fp32 fallback is seen."""
+
+    def on_train_start(self, trainer) -> None:
+        from faceswap.engine.speed import describe_run
+
+        if trainer.is_main_process:
+            print(describe_run(trainer), flush=True)
 
 
 def fit(config: TrainClassifierConfig, factory: Any, prepared, normalisation):
@@ -97,7 +109,8 @@ def fit(config: TrainClassifierConfig, factory: Any, prepared, normalisation):
         classifier.backbone.load_pretrained(config.pretrained)
     device = pick_device(config.device)
     task, train_data, val_data, param_groups = _datasets(config, classifier, prepared, device)
-    trainer = Trainer(task, _engine_config(config, val_data is not None, len(train_data)), param_groups=param_groups)
+    trainer = Trainer(task, _engine_config(config, val_data is not None, len(train_data)), param_groups=param_groups,
+                      callbacks=[_ShowRun()])
     metrics = trainer.fit(train_data, val_data)
     result = TrainResult(Path(config.out), list(spec.classes), {k: float(v) for k, v in metrics.items()},
                          len(prepared.train), len(prepared.val) if prepared.val is not None else 0,

@@ -39,6 +39,8 @@ class TrainClassifierConfig:
     num_workers: int = field(default=0, metadata={"help": "data-loading worker processes"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda, cuda:N or mps"})
     threads: int = field(default=0, metadata={"help": "CPU threads (0: library default; 1 is often fastest on small machines)"})
+    compile: bool = field(default=False, metadata={"help": "torch.compile the model and loss (the first steps are slow while it compiles; needs g++ on the CPU, Triton on a GPU)"})
+    channels_last: bool = field(default=False, metadata={"help": "channels-last (NHWC) weights and images: faster convolutions on recent GPUs with bf16/fp16"})
     seed: int = field(default=0, metadata={"help": "seed for the split, initialisation, data order and augmentation"})
     deterministic: bool = field(default=False, metadata={"help": "deterministic algorithms (slower)"})
     progress: bool = field(default=True, metadata={"help": "show a progress bar on a terminal"})

@@ -36,10 +36,9 @@ def colour_jitter(images: list[torch.Tensor], strength: float, generator: torch.
     first = images[0]
     count, device = len(first), first.device
     brightness, contrast, saturation = (1 + uniform(count, strength, generator, device).view(-1, 1, 1, 1) for _ in range(3))
-    luma = torch.tensor([0.299, 0.587, 0.114], device=device).view(1, 3, 1, 1)
     jittered = []
     for image in images:
-        gray = (image * luma).sum(1, keepdim=True)
+        gray = 0.299 * image[:, 0:1] + 0.587 * image[:, 1:2] + 0.114 * image[:, 2:3]  # no weights tensor copied to the device
         image = gray + saturation * (image - gray)
         mean = gray.mean((2, 3), keepdim=True)
         image = mean + contrast * (image - mean)

@@ -13,6 +13,7 @@ the CPU time measures the work each loop does, which is what the engine's overhe
 
     python scripts/bench_engine.py                      # lenet + small_cnn, 1 and 2 threads
     python scripts/bench_engine.py --models lenet --threads 1 --steps 200
+    python scripts/bench_engine.py --compile --channels-last   # the engine with those options
 """
 from __future__ import annotations
 
@@ -96,14 +97,14 @@ class StepClock(Callback):
 
 
 def time_engine(task: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch: int, steps: int, warmup: int,
-                threads: int) -> tuple[tuple[float, float], float]:
+                threads: int, speed: dict[str, bool]) -> tuple[tuple[float, float], float]:
     """(median (wall, CPU) seconds per steady-state step, wall seconds of the whole fit incl.
     set-up and final checkpoint)."""
     clock = StepClock(warmup)
     with tempfile.TemporaryDirectory() as out_dir:
         config = TrainConfig(out_dir=out_dir, epochs=None, max_steps=warmup + steps, batch_size=batch, lr=1e-3,
                              optimizer="adamw", momentum=0.9, device="cpu", threads=threads, precision="fp32",
-                             drop_last=True, log_every=50, progress=False, save_every=10**9)
+                             drop_last=True, log_every=50, progress=False, save_every=10**9, **speed)
         start = time.perf_counter()
         # marks at the ends of steps warmup .. warmup + steps: ``steps`` intervals
         Trainer(task, config, callbacks=[clock]).fit(TensorDataset(images, labels))
@@ -111,7 +112,8 @@ def time_engine(task: nn.Module, images: torch.Tensor, labels: torch.Tensor, bat
     return median_step(clock.marks), total
 
 
-def bench(model_name: str, threads: int, batch: int, steps: int, warmup: int, rounds: int) -> dict[str, float]:
+def bench(model_name: str, threads: int, batch: int, steps: int, warmup: int, rounds: int,
+          speed: dict[str, bool]) -> dict[str, float]:
     set_threads(threads)
     channels, size, _ = INPUT_SHAPES[model_name]
     images, labels = make_data(INPUT_SHAPES[model_name], batch * 16)
@@ -121,7 +123,7 @@ def bench(model_name: str, threads: int, batch: int, steps: int, warmup: int, ro
         bare.append(time_bare_loop(ClassifyTask(model_name, channels, size), images, labels, batch, steps, warmup))
         torch.manual_seed(0)
         step_s, fit_s = time_engine(ClassifyTask(model_name, channels, size), images, labels, batch, steps, warmup,
-                                    threads)
+                                    threads, speed)
         engine.append(step_s)
         total.append(fit_s)
     result = {"fit_eps": batch * (warmup + steps) / min(total)}
@@ -141,14 +143,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100, help="timed steps per round")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--compile", action="store_true", help="the engine runs with compile=True (the bare loop does not)")
+    parser.add_argument("--channels-last", action="store_true", help="the engine runs with channels_last=True")
     args = parser.parse_args()
+    speed = {"compile": args.compile, "channels_last": args.channels_last}
     print(f"batch {args.batch_size}, median of {args.steps} steps, best of {args.rounds} rounds; "
-          f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+          f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; engine options {speed}")
     print(f"{'model':<10} {'threads':>7} {'clock':>5} {'bare ex/s':>10} {'engine ex/s':>12} {'ratio':>6} "
           f"{'overhead ms/step':>17} {'bare ms/step':>13} {'fit ex/s (all-in)':>18}")
     for model_name in args.models:
         for threads in args.threads:
-            r = bench(model_name, threads, args.batch_size, args.steps, args.warmup, args.rounds)
+            r = bench(model_name, threads, args.batch_size, args.steps, args.warmup, args.rounds, speed)
             for name in ("wall", "cpu"):
                 print(f"{model_name:<10} {threads:>7} {name:>5} {r[name + '_bare_eps']:>10.0f} "
                       f"{r[name + '_engine_eps']:>12.0f} {r[name + '_ratio']:>6.2f} {r[name + '_overhead_ms']:>17.2f} "

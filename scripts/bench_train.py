@@ -8,6 +8,7 @@ the augmentation costs. Examples are (A face, B face) pairs.
 
     .venv/bin/python scripts/bench_train.py --threads 1
     .venv/bin/python scripts/bench_train.py --faces-a out/a --faces-b out/b --steps 60
+    .venv/bin/python scripts/bench_train.py --compile --channels-last   # the trainer with those options
 
 Prints examples/s and the ratio trainer / bare loop (goal on CPU: >= 0.9).
 """
@@ -92,6 +93,7 @@ def measure_bare(config: SwapTrainConfig, faces_a: torch.Tensor, faces_b: torch.
     """Examples/s of a plain loop: the same task and Adam on one batch already on the device."""
     from faceswap.engine.precision import resolve_precision
 
+    config = replace(config, compile=False, channels_last=False)  # the baseline: a plain eager loop
     task = build_task(config, faces_a.shape[-1]).to(device).train()
     optimizer = torch.optim.Adam(task.parameters(), lr=config.lr, betas=(0.9, 0.999))
     precision_mode = resolve_precision(precision, device)
@@ -125,7 +127,7 @@ def measure_bare(config: SwapTrainConfig, faces_a: torch.Tensor, faces_b: torch.
     start = time.perf_counter()
     for _ in range(steps):
         loss = step()
-    loss.item()  # the trainer reads its metrics once per step as well
+    loss.item()  # one read at the end, as the trainer reads once per log interval
     _sync(device)
     return steps * config.batch_size / (time.perf_counter() - start)
 
@@ -140,13 +142,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: library default)")
     parser.add_argument("--faces-a", default="", help="faces folder (default: random faces; speed ignores pixels)")
     parser.add_argument("--faces-b", default="")
+    parser.add_argument("--compile", action="store_true", help="the trainer runs with --compile (the bare loop does not)")
+    parser.add_argument("--channels-last", action="store_true", help="the trainer runs with --channels-last")
+    parser.add_argument("--perceptual-weight", type=float, default=SwapTrainConfig.perceptual_weight)
     args = parser.parse_args()
 
     from faceswap.runtime import set_threads
 
     set_threads(args.threads)
     config = SwapTrainConfig(faces_a=args.faces_a or "-", faces_b=args.faces_b or "-", model_dir="-", preset=args.preset,
-                             batch_size=args.batch_size, device="cpu", threads=args.threads or 0, seed=0)
+                             batch_size=args.batch_size, device="cpu", threads=args.threads or 0, seed=0,
+                             compile=args.compile, channels_last=args.channels_last,
+                             perceptual_weight=args.perceptual_weight)
     stored = 2 * build_task(config).model.resolution
     faces_a, faces_b = face_tensors(config, stored, count=max(64, 4 * args.batch_size))
     device = torch.device("cpu")
@@ -160,7 +167,8 @@ def main() -> None:
                 bare.append(measure_bare(config, faces_a, faces_b, args.steps, args.warmup, device))
     no_augment = measure_bare(config, faces_a, faces_b, args.steps, args.warmup, device, augment=False)
     trainer_rate, bare_rate = statistics.median(trainer), statistics.median(bare)
-    print(f"preset {args.preset}, batch {args.batch_size}, threads {torch.get_num_threads()}, "
+    print(f"preset {args.preset}, batch {args.batch_size}, threads {torch.get_num_threads()}, compile {args.compile}, "
+          f"channels-last {args.channels_last}, perceptual weight {args.perceptual_weight}, "
           f"{'real' if args.faces_a else 'random'} faces, {args.steps} timed steps x {args.rounds} rounds")
     print(f"trainer (faceswap train's loop): {trainer_rate:8.1f} examples/s  (rounds: {', '.join(f'{r:.1f}' for r in trainer)})")
     print(f"bare PyTorch loop, same task:    {bare_rate:8.1f} examples/s  (rounds: {', '.join(f'{r:.1f}' for r in bare)})")

@@ -187,7 +187,8 @@ def test_nan_guard_skips_steps_and_lowers_lr(tmp_path, caplog, grad_only):
 def test_nan_guard_restores_last_good_state_after_repeats(tmp_path, caplog):
     torch.manual_seed(0)
     task = NaNAtSteps({7, 8, 9})
-    trainer = Trainer(task, config(tmp_path, epochs=2, nan_max_bad_steps=3, snapshot_every=5))
+    # the guard hears of bad steps once per log interval: log every step to see it act at step 9
+    trainer = Trainer(task, config(tmp_path, epochs=2, nan_max_bad_steps=3, snapshot_every=5, log_every=1))
     snapshots = []
     original = trainer.guard.take_snapshot
 

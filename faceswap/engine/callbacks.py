@@ -10,7 +10,11 @@ if TYPE_CHECKING:
 
 class Callback:
     """Override any of these; all are no-ops by default. Every process calls them (check
-    ``trainer.is_main_process`` before writing files)."""
+    ``trainer.is_main_process`` before writing files).
+
+    ``on_step_end``'s metrics hold the task's scalars and ``grad_norm`` as 0-dim device tensors
+    and ``lr`` as a float: reading a tensor (``float(v)``) waits for the device, so do it only
+    every so often; averaged floats come once per log interval in ``trainer.last_metrics``."""
 
     def on_train_start(self, trainer: "Trainer") -> None: ...
 

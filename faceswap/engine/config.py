@@ -31,6 +31,8 @@ class TrainConfig:
     precision: Literal["auto", "fp32", "bf16", "fp16"] = field(default="auto", metadata={"help": "auto: bf16 (or fp16) on CUDA, fp32 elsewhere"})
     device: str = field(default="auto", metadata={"help": "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps"})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: library default)"})
+    compile: bool = field(default=False, metadata={"help": "torch.compile the task (model and loss) before training"})
+    channels_last: bool = field(default=False, metadata={"help": "keep 4-D weights and batches in channels-last (NHWC) memory layout"})
     seed: int = field(default=0, metadata={"help": "seed for torch, numpy, random and the data order"})
     deterministic: bool = field(default=False, metadata={"help": "deterministic algorithms (slower; exact resume)"})
     log_every: int = field(default=50, metadata={"help": "write averaged training metrics every this many steps"})

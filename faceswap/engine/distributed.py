@@ -39,8 +39,9 @@ def dist_info_from_env() -> DistInfo:
 
 
 def device_for_rank(device: torch.device, info: DistInfo) -> torch.device:
-    """Under DDP each process drives the GPU of its local rank."""
-    if info.enabled and device.type == "cuda" and device.index is None:
+    """Under DDP each process drives the GPU of its local rank, whatever index --device named
+    (``cuda`` and ``cuda:N`` alike become ``cuda:LOCAL_RANK``), so that no two ranks share one."""
+    if info.enabled and device.type == "cuda":
         return torch.device("cuda", info.local_rank)
     return device
 
@@ -68,7 +69,10 @@ def wrap(task: nn.Module, info: DistInfo, device: torch.device, find_unused_para
     from torch.nn.parallel import DistributedDataParallel
 
     device_ids = [device.index] if device.type == "cuda" else None
-    return DistributedDataParallel(task, device_ids=device_ids, find_unused_parameters=find_unused_parameters)
+    # Buffers are not sent from rank 0 before every forward: that is a collective per step, and
+    # a task's buffers (counters, running statistics) are each rank's own business.
+    return DistributedDataParallel(task, device_ids=device_ids, find_unused_parameters=find_unused_parameters,
+                                   broadcast_buffers=False)
 
 
 def barrier(info: DistInfo) -> None:
@@ -82,12 +86,13 @@ def all_reduce_sum(values: torch.Tensor, info: DistInfo) -> torch.Tensor:
     return values
 
 
-def any_rank(flag: bool, info: DistInfo, device: torch.device) -> bool:
-    """True on every rank if it is true on one (a stop decided by one clock must be shared)."""
+def rank0_decides(flag: bool, info: DistInfo, device: torch.device) -> bool:
+    """Rank 0's ``flag`` on every rank (a stop decided by one clock must be shared). A collective
+    and a device sync: the trainer calls it once per log interval, not per step."""
     if not info.enabled or not dist.is_initialized():
         return flag
-    value = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    value = torch.full((1,), 1.0 if flag else 0.0, device=device)
+    dist.broadcast(value, src=0)
     return bool(value.item())
 
 

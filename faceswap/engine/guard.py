@@ -1,5 +1,10 @@
 """NaN/Inf guard: skip a step whose loss or gradient is not finite, lower the LR, and after
-several bad steps in a row put back the last good weights and optimiser state."""
+several bad steps in a row put back the last good weights and optimiser state.
+
+The skip itself happens on the device (the trainer passes the step's "not finite" flag to a
+fused optimiser); the guard hears about the steps once per log interval, when the trainer reads
+them, and then lowers the LR, counts, restores, and takes a snapshot after an all-good interval.
+"""
 from __future__ import annotations
 
 import logging
@@ -38,10 +43,14 @@ class NonFiniteGuard:
     def take_snapshot(self, task: nn.Module, optimizer: torch.optim.Optimizer, step: int) -> None:
         self._snapshot = (step, _to_cpu(task.state_dict()), _to_cpu(optimizer.state_dict()))
 
-    def good_step(self, task: nn.Module, optimizer: torch.optim.Optimizer, step: int) -> None:
+    def good_step(self) -> None:
         self.bad_in_a_row = 0
         self.restores_in_a_row = 0
-        if step % self.snapshot_every == 0:
+
+    def snapshot_if_due(self, task: nn.Module, optimizer: torch.optim.Optimizer, step: int) -> None:
+        """After an interval of good steps: a new snapshot once ``snapshot_every`` steps have passed."""
+        last = self._snapshot[0] if self._snapshot is not None else None
+        if last is None or step - last >= self.snapshot_every:
             self.take_snapshot(task, optimizer, step)
 
     def bad_step(self, task: nn.Module, optimizer: torch.optim.Optimizer, schedule: Any, step: int) -> None:

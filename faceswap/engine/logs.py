@@ -102,15 +102,21 @@ class ProgressBar:
         self.enabled = enabled
         self.total, self.step = total, initial
         self.examples_per_s = 0.0
+        self.loss = float("nan")
         self._last = self._last_line = time.monotonic()
         if enabled and sys.stderr.isatty():
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, mininterval=0.5)
 
-    def update(self, samples: int, loss: float) -> None:
+    def show_loss(self, loss: float) -> None:
+        """The loss shown from now on (the trainer reads it once per log interval)."""
+        self.loss = loss
+
+    def update(self, samples: int) -> None:
         if not self.enabled:
             return
+        loss = self.loss
         now = time.monotonic()
         rate = samples / max(now - self._last, 1e-9)
         self._last = now

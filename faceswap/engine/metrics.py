@@ -64,3 +64,41 @@ class MetricWindow:
         window.steps = int(state.get("steps", 0))
         window.samples = int(state.get("samples", 0))
         return window
+
+
+class PendingSteps:
+    """The steps since the last read, kept on the device so that a step never waits for it.
+
+    Each step adds one small device row (good flag, grad norm, the task's scalars) and its host
+    facts (step, lr, plain-number metrics, samples); ``read()`` stacks the rows and reads them all
+    with one device sync, returning one ``(step, good, metrics, samples)`` per step, in order.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[torch.Tensor] = []
+        self.host: list[tuple[int, list[str], dict[str, float], float, int]] = []
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, step: int, good: torch.Tensor, grad_norm: torch.Tensor, keys: list[str], values: torch.Tensor | None,
+            numbers: dict[str, float], lr: float, samples: int) -> None:
+        parts = [good.detach().float().reshape(1), grad_norm.detach().float().reshape(1)]
+        if values is not None:
+            parts.append(values.detach().float().reshape(-1).to(good.device))
+        self.rows.append(torch.cat(parts))
+        self.host.append((step, keys, numbers, lr, samples))
+
+    def read(self) -> list[tuple[int, bool, dict[str, float], int]]:
+        if not self.rows:
+            return []
+        width = max(len(row) for row in self.rows)
+        padded = [row if len(row) == width else torch.cat([row, row.new_zeros(width - len(row))]) for row in self.rows]
+        table = torch.stack(padded).tolist()  # the one device sync of the interval
+        steps = []
+        for row, (step, keys, numbers, lr, samples) in zip(table, self.host):
+            metrics = dict(zip(keys, row[2:]))
+            metrics.update(numbers, lr=lr, grad_norm=row[1])
+            steps.append((step, row[0] == 1.0, metrics, samples))
+        self.rows, self.host = [], []
+        return steps

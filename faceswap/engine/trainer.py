@@ -4,6 +4,12 @@ scalar "loss" and other scalar metrics) on any data.
 One optimiser step = ``grad_accum`` batches. Order inside a step: forward/backward, NaN/Inf
 check, optimiser step, log, evaluate (when due), checkpoint (when due). A checkpoint stores the
 position in the epoch, so a resumed run sees exactly the batches the killed one had not.
+
+A step never waits for the device: the NaN/Inf check is a device flag that a fused optimiser
+obeys (a bad step changes nothing), and the step's metrics stay on the device. Once per log
+interval (and before an evaluation, a checkpoint or a stop) the steps since the last read are
+read with one sync; only then does the NaN guard hear of bad steps (it lowers the LR, counts,
+restores), the metrics window fill and, under DDP, rank 0's clock decide a --max-minutes stop.
 """
 from __future__ import annotations
 
@@ -22,12 +28,13 @@ from faceswap.engine import checkpoint as ckpt
 from faceswap.engine.callbacks import Callback, CallbackList
 from faceswap.engine.config import TrainConfig
 from faceswap.engine.data import EpochLoader, batch_size_of, move_to_device
-from faceswap.engine.distributed import (all_reduce_sum, any_rank, barrier, destroy_process_group, device_for_rank,
-                                         dist_info_from_env, gather_objects, init_process_group, wrap)
+from faceswap.engine.distributed import (all_reduce_sum, barrier, destroy_process_group, device_for_rank,
+                                         dist_info_from_env, gather_objects, init_process_group, rank0_decides, wrap)
 from faceswap.engine.guard import NonFiniteGuard
 from faceswap.engine.logs import MetricsCSV, ProgressBar, TensorBoardLog
-from faceswap.engine.metrics import MetricWindow, scalar_metrics, stack_scalars
-from faceswap.engine.optim import LRSchedule, build_optimizer
+from faceswap.engine.metrics import MetricWindow, PendingSteps, scalar_metrics, stack_scalars
+from faceswap.engine.optim import LRSchedule, build_optimizer, is_fused
+from faceswap.engine.speed import compile_task, describe_run, to_channels_last
 from faceswap.engine.precision import resolve_precision
 from faceswap.engine.seeding import rng_state, seed_everything, set_deterministic, set_rng_state
 from faceswap.errors import UserError
@@ -59,8 +66,12 @@ class Trainer:
         self.rank, self.world_size = self.dist.rank, self.dist.world_size
         self.precision = resolve_precision(config.precision, self.device)
         self.task = task.to(self.device)
-        self.model = wrap(self.task, self.dist, self.device, config.find_unused_parameters)
+        if config.channels_last:
+            self.task.to(memory_format=torch.channels_last)
         self.optimizer = build_optimizer(self.task, config, param_groups)
+        if config.compile:
+            compile_task(self.task, self.device)
+        self.model = wrap(self.task, self.dist, self.device, config.find_unused_parameters)
         self.scaler = self.precision.make_scaler()
         self.guard = NonFiniteGuard(config.nan_max_bad_steps, config.nan_lr_factor, config.snapshot_every)
         self.callbacks = CallbackList(callbacks)
@@ -71,6 +82,7 @@ class Trainer:
         self.best_value: float | None = None
         self.last_metrics: dict[str, float] = {}
         self.window = MetricWindow()
+        self.pending = PendingSteps()
         self.schedule: LRSchedule | None = None
         self._elapsed_before = 0.0  # training seconds of earlier (resumed) sessions
         self._last_eval_step = self._last_save_step = -1
@@ -93,12 +105,15 @@ class Trainer:
         self._tensorboard = TensorBoardLog(self.out_dir / "tensorboard", config.tensorboard and self.is_main_process)
         self._bar = ProgressBar(config.progress and self.is_main_process, self.total_steps, self.step)
         self._session_start = time.monotonic()
+        if self.is_main_process:
+            log.info(describe_run(self))
         self.callbacks.on_train_start(self)
         try:
             self._train_loop(train, val)
             self._finish(val)
         except KeyboardInterrupt:
             log.warning("Interrupted at step %d; saving a checkpoint before stopping.", self.step)
+            self._read_pending()
             if self.is_main_process:
                 self._write_checkpoint([rng_state()])
             raise
@@ -156,6 +171,8 @@ class Trainer:
         for batch, is_last in train.epoch_flagging_last(self.epoch, self.batch_in_epoch):
             fresh_epoch = False
             batch = move_to_device(batch, self.device, non_blocking=self.device.type == "cuda")
+            if self.config.channels_last:
+                batch = to_channels_last(batch)
             samples += batch_size_of(batch)
             # DDP averages gradients only on the last batch of an accumulation (or of the epoch)
             pending.append(self._forward_backward(batch, sync=is_last or len(pending) + 1 == accum))
@@ -173,26 +190,34 @@ class Trainer:
     def _after_batches(self, outputs: list[dict[str, Any]], samples: int, val: EpochLoader | None) -> bool:
         metrics = self._optimizer_step(outputs, samples)
         self.batch_in_epoch += len(outputs)
-        self._bar.update(samples, metrics.get("loss", float("nan")))
+        self._bar.update(samples)
+        log_due = self.step % self.config.log_every == 0
+        if log_due:
+            self._read_pending()
         self.callbacks.on_step_end(self, self.step, metrics)
-        if self.step % self.config.log_every == 0:
+        if log_due:
             self._log_train()
         if val is not None and self.config.eval_every and self.step % self.config.eval_every == 0:
             self._evaluate_and_track(val)
         if self.config.save_every and self.step % self.config.save_every == 0:
             self.save_checkpoint()
-        return self._should_stop()
+        return self._should_stop(interval_end=log_due)
 
-    def _should_stop(self) -> bool:
+    def _should_stop(self, interval_end: bool = True) -> bool:
+        """Steps: on the host. Minutes: by this process's clock alone, or under DDP by rank 0's,
+        shared at the end of a log interval (all ranks are then at the same step)."""
         config = self.config
         if config.max_steps is not None and self.step >= config.max_steps:
             return True
         if config.max_minutes is None:
             return False
         out_of_time = time.monotonic() - self._session_start >= config.max_minutes * 60
-        return any_rank(out_of_time, self.dist, self.device)
+        if not self.dist.enabled:
+            return out_of_time
+        return interval_end and rank0_decides(out_of_time, self.dist, self.device)
 
     def _finish(self, val: EpochLoader | None) -> None:
+        self._read_pending()
         if self.window.steps:
             self._log_train()
         if val is not None and self._last_eval_step != self.step:
@@ -215,37 +240,53 @@ class Trainer:
         return {key: value.detach() if isinstance(value, torch.Tensor) else value for key, value in outputs.items()
                 if not isinstance(value, torch.Tensor) or value.numel() == 1}
 
-    def _optimizer_step(self, outputs: list[dict[str, Any]], samples: int) -> dict[str, float]:
+    def _optimizer_step(self, outputs: list[dict[str, Any]], samples: int) -> dict[str, Any]:
+        """The step's metrics: the task's scalars and grad_norm as 0-dim device tensors (read
+        them in a callback only when needed: each read waits for the device), lr a float."""
         lr = self.schedule.apply(self.step)
         keys, values, numbers = stack_scalars(outputs)
         loss = values[keys.index("loss")]
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
-        grad_norm = self._grad_norm().detach().float().reshape(1).to(loss.device)
-        checks = torch.stack([torch.isfinite(loss), torch.isfinite(grad_norm[0])]).float()
+        grad_norm = self._grad_norm().detach().float().reshape(()).to(loss.device)
+        checks = torch.stack([torch.isfinite(loss), torch.isfinite(grad_norm)]).float()
         if self.dist.enabled:  # every rank must take the same decision
             checks = all_reduce_sum(checks, self.dist) / self.world_size
-        packed = torch.cat([checks, grad_norm, values]).tolist()  # the one device sync of a step
-        loss_ok, grads_ok = packed[0] == 1.0, packed[1] == 1.0
         # Under fp16 an overflowing gradient is the scaler's business: it skips the step and rescales.
-        good = loss_ok and (grads_ok or self.scaler is not None)
-        if good and self.scaler is not None:
-            self.scaler.step(self.optimizer)
-        elif good:
-            self.optimizer.step()
-        if self.scaler is not None:
-            self.scaler.update()
+        good = checks[0] == 1.0 if self.scaler is not None else (checks == 1.0).all()
+        self._step_unless_bad(good)
         self.optimizer.zero_grad(set_to_none=True)
         self.step += 1
-        if good:
-            self.guard.good_step(self.task, self.optimizer, self.step)
-        else:
-            self.guard.bad_step(self.task, self.optimizer, self.schedule, self.step)
-        metrics = dict(zip(keys, packed[3:]))
-        metrics.update(numbers, lr=lr, grad_norm=packed[2])
-        if good:
-            self.window.add(metrics, samples)
+        self.pending.add(self.step, good, grad_norm, keys, values, numbers, lr, samples)
+        metrics: dict[str, Any] = dict(zip(keys, values.unbind())) if keys else {}
+        metrics.update(numbers, lr=lr, grad_norm=grad_norm)
         return metrics
+
+    def _step_unless_bad(self, good: torch.Tensor) -> None:
+        """The optimiser step, skipped when ``good`` is false - on the device where it can be."""
+        if self.scaler is not None:  # fused: the scaler skips on the device; else it syncs itself
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        elif is_fused(self.optimizer):
+            self.optimizer.found_inf = (~good).float()
+            self.optimizer.step()
+        elif bool(good):  # an optimiser without a fused kernel here: this reads the flag each step
+            self.optimizer.step()
+
+    def _read_pending(self) -> None:
+        """Read the steps since the last read (one device sync) and tell the guard and the window."""
+        steps = self.pending.read()
+        any_bad = False
+        for step, good, metrics, samples in steps:
+            self._bar.show_loss(metrics.get("loss", float("nan")))
+            if good:
+                self.guard.good_step()
+                self.window.add(metrics, samples)
+            else:
+                any_bad = True
+                self.guard.bad_step(self.task, self.optimizer, self.schedule, step)
+        if steps and not any_bad:
+            self.guard.snapshot_if_due(self.task, self.optimizer, self.step)
 
     def _grad_norm(self) -> torch.Tensor:
         params = [p for group in self.optimizer.param_groups for p in group["params"] if p.grad is not None]
@@ -327,6 +368,7 @@ class Trainer:
     # ------------------------------------------------------------------------ checkpoints
     def save_checkpoint(self) -> Path | None:
         """Write a checkpoint of the current step (rank 0 writes; every rank must call it)."""
+        self._read_pending()
         rng_states = gather_objects(rng_state(), self.dist)
         path = self._write_checkpoint(rng_states) if self.is_main_process else None
         self._last_save_step = self.step

@@ -27,6 +27,8 @@ class SwapTrainConfig:
     precision: Literal["auto", "fp32", "bf16", "fp16"] = field(default="auto", metadata={"help": "auto: bf16/fp16 on CUDA, fp32 elsewhere"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda, cuda:N or mps"})
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: auto, half the CPU cores when training on the CPU)"})
+    compile: bool = field(default=False, metadata={"help": "torch.compile the model and loss (the first steps are slow while it compiles; needs g++ on the CPU, Triton on a GPU)"})
+    channels_last: bool = field(default=False, metadata={"help": "channels-last (NHWC) weights and activations: faster convolutions on recent GPUs with bf16/fp16"})
     num_workers: int = field(default=-1, metadata={"help": "DataLoader worker processes reading faces from the face cache (-1: auto, 0 on the CPU, 2 on a GPU)"})
     seed: int = field(default=0, metadata={"help": "seed for weights, data order and augmentation"})
     deterministic: bool = field(default=False, metadata={"help": "deterministic kernels (slower; exact resume)"})

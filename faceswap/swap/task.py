@@ -34,13 +34,23 @@ class SwapTask(nn.Module):
         weights = torch.from_numpy(template.region_weights(stored_size, eyes=eyes_weight, mouth=mouth_weight))
         self.register_buffer("region_weights", weights.view(1, 1, stored_size, stored_size), persistent=False)
         self.register_buffer("augment_calls", torch.zeros((), dtype=torch.int64))
+        self._calls: int | None = None  # the buffer's value on the host, read once after a load
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        self._calls = None  # a checkpoint or the NaN guard's snapshot brought another count
 
     def _generator(self, device: torch.device) -> tuple[torch.Generator, int]:
-        """A generator for this call's augmentation, and the call's number (counted in the state)."""
+        """A generator for this call's augmentation, and the call's number (counted in the state).
+
+        The count is kept on the host as well, so a step reads the buffer only after a load."""
         rank = torch.distributed.get_rank() if torch.distributed.is_available() and torch.distributed.is_initialized() else 0
-        calls = int(self.augment_calls)
+        if self._calls is None:
+            self._calls = int(self.augment_calls)
+        calls = self._calls
         generator = torch.Generator(device=device)
         generator.manual_seed((self.seed * 1_000_003 + rank * 7_919 + calls) % 2**63)
+        self._calls += 1
         self.augment_calls += 1
         return generator, calls
 
@@ -50,11 +60,17 @@ class SwapTask(nn.Module):
             return plain(faces_uint8, self.region_weights, size)
         return augment(faces_uint8, self.region_weights, size, self.augment_settings.at(calls), generator)
 
+    @torch.compiler.disable
+    def _prepare_pair(self, faces_a: torch.Tensor, faces_b: torch.Tensor):
+        """Both sides augmented with this call's generator (or plain in eval mode). Run eagerly under
+        --compile: the call count and generator are host state a compiled graph would guard on."""
+        generator, calls = self._generator(faces_a.device) if self.training else (None, 0)
+        return self.prepare(faces_a, generator, calls), self.prepare(faces_b, generator, calls)
+
     def forward(self, batch) -> dict[str, torch.Tensor]:
         """batch: (faces A, faces B) or {"a": ..., "b": ...}, each (N, 4, S, S) uint8 RGB + mask."""
         faces_a, faces_b = (batch["a"], batch["b"]) if isinstance(batch, dict) else batch
-        generator, calls = self._generator(faces_a.device) if self.training else (None, 0)
-        side_a, side_b = self.prepare(faces_a, generator, calls), self.prepare(faces_b, generator, calls)
+        side_a, side_b = self._prepare_pair(faces_a, faces_b)
         faces_a, masks_a, faces_b, masks_b = self.model(side_a.inputs, side_b.inputs)
         result_a = self.loss(faces_a, masks_a, side_a)
         result_b = self.loss(faces_b, masks_b, side_b)

@@ -183,6 +183,7 @@ def _engine_config(config: SwapTrainConfig, model_dir: Path, pairs: int):
         drop_last=pairs >= config.batch_size * world_size, lr=config.lr, optimizer="adam",
         schedule=config.schedule, warmup_steps=config.warmup_steps, grad_clip=config.grad_clip,
         precision=config.precision, device=config.device, threads=_threads(config, world_size), seed=config.seed,
+        compile=config.compile, channels_last=config.channels_last,
         deterministic=config.deterministic, log_every=config.log_every, eval_every=config.eval_every,
         save_every=config.save_every, keep_last=config.keep_last, best_metric="val_loss", best_mode="min",
         resume=config.resume, progress=config.progress)
