@@ -121,12 +121,19 @@ def test_training_refuses_to_overwrite_a_model(trained_swap_model, extracted_fac
         train_swap(config)
 
 
-def test_training_uses_the_perceptual_loss_and_saves_none_of_its_network(trained_swap_model):
+def test_training_uses_the_perceptual_loss_and_saves_none_of_its_network(extracted_faces, tmp_path):
     from safetensors.torch import load_file
 
-    assert [value for _, value in _metric_rows(trained_swap_model, "perceptual_a")]
-    latest = json.loads((trained_swap_model / "training" / "checkpoints" / "latest.json").read_text())
-    task_weights = load_file(str(trained_swap_model / "training" / "checkpoints" / latest["dir"] / "model.safetensors"))
+    from test_swap_support import TINY_MODEL, faces_subset
+
+    faces = {side: faces_subset(extracted_faces[side], tmp_path / side, 16) for side in "ab"}
+    model_dir = tmp_path / "model"
+    train_swap(SwapTrainConfig(faces_a=str(faces["a"]), faces_b=str(faces["b"]), model_dir=str(model_dir), batch_size=4,
+                               steps=2, eval_every=2, save_every=2, min_faces=10, threads=1, device="cpu", progress=False,
+                               segmenter="none", perceptual_weight=1.0, **TINY_MODEL))
+    assert [value for _, value in _metric_rows(model_dir, "perceptual_a")]
+    latest = json.loads((model_dir / "training" / "checkpoints" / "latest.json").read_text())
+    task_weights = load_file(str(model_dir / "training" / "checkpoints" / latest["dir"] / "model.safetensors"))
     assert not [name for name in task_weights if name.startswith("loss.")]
 
 
