@@ -95,7 +95,7 @@ def summary_warnings(config: ConvertConfig, counts: dict[str, int]) -> list[str]
              else f"the {config.detector} detector found none")
     choice = "--reference" if config.reference else "--select"
     if config.reference:
-        found += f" or none matched the --reference photo(s)"
+        found += " or none matched the --reference photo(s)"
     elif config.select != "all":
         found += f" or none matched --select {config.select}"
     check = f"the input, --frames and {choice}" if config.frames else f"the input and {choice}"

@@ -103,9 +103,6 @@ class Segmenter:
     def predict(self, crops_bgr_NHWC_uint8: np.ndarray) -> np.ndarray:
         """(N, S, S, 3) uint8 BGR crops -> (N, S, S) float32 P(visible face), at the crops' size S."""
         import torch
-        import torch.nn.functional as F
-
-        import torch
 
         crops = np.ascontiguousarray(np.asarray(crops_bgr_NHWC_uint8)[..., ::-1])
         if len(crops) == 0:
