@@ -345,3 +345,16 @@ def test_schedules_are_functions_of_the_step():
     assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([0.01, 0.1])
     with pytest.raises(UserError, match="cosine"):
         LRSchedule(optimizer, cosine_config, total_steps=None)
+
+
+def test_the_progress_line_shows_no_loss_before_the_first_log_interval(capsys, monkeypatch):
+    """The loss is read once per log interval: before that the plain line names none (not a false "nan")."""
+    from faceswap.engine.logs import ProgressBar
+
+    monkeypatch.setattr(ProgressBar, "LINE_EVERY_S", 0.0)
+    bar = ProgressBar(True, 3, 0)
+    bar.update(8)
+    bar.show_loss(0.25)
+    bar.update(8)
+    lines = capsys.readouterr().err.splitlines()
+    assert "loss" not in lines[0] and "nan" not in lines[0] and "loss 0.25" in lines[1], lines

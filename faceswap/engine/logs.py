@@ -102,7 +102,7 @@ class ProgressBar:
         self.enabled = enabled
         self.total, self.step = total, initial
         self.examples_per_s = 0.0
-        self.loss = float("nan")
+        self.loss: float | None = None  # not read yet: the first log interval has not ended
         self._last = self._last_line = time.monotonic()
         if enabled and sys.stderr.isatty():
             from tqdm.auto import tqdm
@@ -123,13 +123,15 @@ class ProgressBar:
         self.step += 1
         # smoothed, so that the figure is readable while it changes
         self.examples_per_s = rate if not self.examples_per_s else 0.9 * self.examples_per_s + 0.1 * rate
+        shown = {} if loss is None else {"loss": _cell(loss)}
         if self.bar is not None:
-            self.bar.set_postfix({"loss": _cell(loss), "ex/s": f"{self.examples_per_s:.0f}"}, refresh=False)
+            self.bar.set_postfix({**shown, "ex/s": f"{self.examples_per_s:.0f}"}, refresh=False)
             self.bar.update(1)
         elif now - self._last_line >= self.LINE_EVERY_S:
             self._last_line = now
             of_total = f"/{self.total}" if self.total else ""
-            print(f"step {self.step}{of_total}  loss {_cell(loss)}  {self.examples_per_s:.0f} examples/s", file=sys.stderr, flush=True)
+            loss_text = f"  loss {shown['loss']}" if shown else ""
+            print(f"step {self.step}{of_total}{loss_text}  {self.examples_per_s:.0f} examples/s", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
