@@ -36,7 +36,7 @@ def remove_faces(faces_dir: str | Path, names: Sequence[str]) -> CurateResult:
 
     ``names``: crop names as in FACES_DIR/faces ('000012_0.png', '000012_0', 'faces/000012_0.png'),
     glob patterns or paths to the crops. Every name must name a listed face; nothing changes otherwise."""
-    folder = _faces_folder(faces_dir)
+    folder = faces_folder(faces_dir)
     with folder_lock(folder, "faceswap faces remove"):
         alignments = _finished_alignments(folder)
         listed = [face.face_file for _, face in alignments.faces()]
@@ -56,7 +56,7 @@ def remove_faces(faces_dir: str | Path, names: Sequence[str]) -> CurateResult:
 
 def restore_faces(faces_dir: str | Path, names: Sequence[str] | None = None) -> CurateResult:
     """Put faces of FACES_DIR/trash back (all of them when ``names`` is None), records in frame order."""
-    folder = _faces_folder(faces_dir)
+    folder = faces_folder(faces_dir)
     with folder_lock(folder, "faceswap faces restore"):
         alignments = _finished_alignments(folder)
         listed = {face.face_file: face for _, face in alignments.faces()}
@@ -79,11 +79,11 @@ def restore_faces(faces_dir: str | Path, names: Sequence[str] | None = None) -> 
 
 def trashed_faces(faces_dir: str | Path) -> list[TrashedFace]:
     """The faces in FACES_DIR/trash, in the order they were removed."""
-    folder = _faces_folder(faces_dir)
+    folder = faces_folder(faces_dir)
     return read_trash(folder, load(folder).source)
 
 
-def _faces_folder(faces_dir: str | Path) -> Path:
+def faces_folder(faces_dir: str | Path) -> Path:
     folder = Path(faces_dir)
     if not alignments_path(folder).is_file():
         raise UserError(f"'{folder}' is not a faces folder (no {FILE_NAME}); pass a folder written by `faceswap extract`.")

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from faceswap.align.alignments import FILE_NAME, alignments_path, faces_on_disk, load
+from faceswap.align.alignments import faces_on_disk, load
 from faceswap.curate.contact_sheet import Tile, write_sheets
+from faceswap.curate.edit import faces_folder
 from faceswap.curate.sort_keys import KEYS, FaceSet
 from faceswap.curate.sort_report import FORMAT, REPORT_FILE, FaceGroup, SortedFace, SortReport
 from faceswap.errors import UserError
@@ -48,7 +49,7 @@ class _Group:
 def sort_faces(faces_dir: str | Path, by: str, groups: int = DEFAULT_GROUPS, output: str | Path | None = None,
                describer: str = DEFAULT_DESCRIBER, progress: bool = False) -> SortReport:
     """Sort FACES_DIR's faces by ``by`` into at most ``groups`` groups; write sheets and report.json."""
-    folder = _faces_folder(faces_dir)
+    folder = faces_folder(faces_dir)
     if by not in SORT_KEYS:
         raise UserError(f"Unknown sort key '{by}'; sort by one of: {', '.join(SORT_KEYS)}.")
     if groups < 1:
@@ -76,13 +77,6 @@ def sort_faces(faces_dir: str | Path, by: str, groups: int = DEFAULT_GROUPS, out
 def _check_readable(folder: Path, faces: int, unreadable: int) -> None:
     if unreadable == faces:
         raise UserError(f"None of the {faces} crops in '{folder / 'faces'}' could be read; re-run `faceswap extract`.")
-
-
-def _faces_folder(faces_dir: str | Path) -> Path:
-    folder = Path(faces_dir)
-    if not alignments_path(folder).is_file():
-        raise UserError(f"'{folder}' is not a faces folder (no {FILE_NAME}); pass a folder written by `faceswap extract`.")
-    return folder
 
 
 def _check_output(target: Path) -> None:
