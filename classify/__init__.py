@@ -3,7 +3,7 @@
     import classify
     result = classify.train(classify.TrainClassifierConfig(data="digits/train", model="lenet", out="runs/lenet"))
     report = classify.evaluate("runs/lenet", "digits/test")
-    predictions = classify.predict("runs/lenet", ["a.png", "b.png"])
+    predictions = classify.predict("runs/lenet", ["a.png", image_array, pil_image])
 
 Models and heads are plugins (families ``classifier_model`` and ``classifier_head``); any head
 sits on any model. Names resolve lazily so that ``import classify`` stays cheap.
@@ -24,6 +24,8 @@ _EXPORTS = {
     "export_pretrained": "classify.pretrained",
     "write_dataset": "classify.datasets",
     "list_models": "classify.catalogue",
+    "run_demo": "classify.demo",
+    "imagenet_class_names": "classify.imagenet_names",
     "ModelSpec": "classify.network",
     "Classifier": "classify.network",
     "build_classifier": "classify.network",

@@ -70,10 +70,13 @@ class WrittenDataset:
     test_counts: list[int]
 
 
-def _split(labels: np.ndarray, test_fraction: float, train_per_class: int | None, seed: int) -> np.ndarray:
-    """Boolean mask of test images, chosen per class with a seeded shuffle."""
+def _split(labels: np.ndarray, test_fraction: float, train_per_class: int | None, seed: int,
+           test_per_class: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks (test, kept) chosen per class with a seeded shuffle; with ``test_per_class``
+    the test images beyond that many per class are left out."""
     rng = np.random.default_rng(seed)
     is_test = np.zeros(len(labels), dtype=bool)
+    kept = np.ones(len(labels), dtype=bool)
     for label in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == label))
         train_count = train_per_class if train_per_class is not None else len(members) - round(test_fraction * len(members))
@@ -81,12 +84,15 @@ def _split(labels: np.ndarray, test_fraction: float, train_per_class: int | None
             raise UserError(f"Class {label} has {len(members)} images; choose a split that leaves at least one for "
                             "training and one for testing.")
         is_test[members[train_count:]] = True
-    return is_test
+        if test_per_class is not None:
+            kept[members[train_count + test_per_class:]] = False
+    return is_test, kept
 
 
 def write_dataset(name: str, out: str | Path, test_fraction: float = 0.2, train_per_class: int | None = None,
-                  seed: int = 0) -> WrittenDataset:
-    """Write OUT/train/CLASS/NNNNN.png and OUT/test/CLASS/NNNNN.png (NNNNN: row in the source)."""
+                  seed: int = 0, test_per_class: int | None = None) -> WrittenDataset:
+    """Write OUT/train/CLASS/NNNNN.png and OUT/test/CLASS/NNNNN.png (NNNNN: row in the source);
+    ``test_per_class`` caps the test images per class (for quick runs)."""
     if name not in DATASETS:
         raise UserError(f"Unknown data set '{name}'; choose one of {', '.join(DATASETS)}.")
     if not 0 <= test_fraction < 1:
@@ -95,11 +101,15 @@ def write_dataset(name: str, out: str | Path, test_fraction: float = 0.2, train_
     if out.exists() and any(out.iterdir()):
         raise UserError(f"The output folder '{out}' is not empty; choose a new folder.")
     images, labels, classes = DATASETS[name][1]()
-    is_test = _split(labels, test_fraction, train_per_class, seed)
+    if test_per_class is not None and test_per_class < 1:
+        raise UserError(f"--test-per-class must be at least 1, not {test_per_class}.")
+    is_test, kept = _split(labels, test_fraction, train_per_class, seed, test_per_class)
     temp = out.with_name(f".{out.name}.partial")
     shutil.rmtree(temp, ignore_errors=True)
     try:
         for index, (image, label) in enumerate(zip(images, labels)):
+            if not kept[index]:
+                continue
             folder = temp / ("test" if is_test[index] else "train") / classes[label]
             folder.mkdir(parents=True, exist_ok=True)
             if not cv2.imwrite(str(folder / f"{index:05d}.png"), image):
@@ -111,4 +121,4 @@ def write_dataset(name: str, out: str | Path, test_fraction: float = 0.2, train_
         shutil.rmtree(temp, ignore_errors=True)
         raise
     counts = lambda mask: [int(np.sum(mask & (labels == k))) for k in range(len(classes))]  # noqa: E731
-    return WrittenDataset(out, classes, counts(~is_test), counts(is_test))
+    return WrittenDataset(out, classes, counts(~is_test), counts(is_test & kept))

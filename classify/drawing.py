@@ -20,6 +20,13 @@ def _fit_label(text: str, limit: int = 10) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "~"
 
 
+def _fit_width(text: str, width_px: int, scale: float) -> str:
+    """The text, cut with a trailing '~' until it fits width_px."""
+    while len(text) > 1 and cv2.getTextSize(text, FONT, scale, 1)[0][0] > width_px:
+        text = text[:-2] + "~"
+    return text
+
+
 def confusion_matrix_image(confusion: np.ndarray, classes: list[str], title: str = "") -> np.ndarray:
     """BGR uint8 picture: rows are true classes, columns predicted; shade = share of the row."""
     count = len(classes)
@@ -84,3 +91,29 @@ def write_png(path, image_bgr: np.ndarray) -> None:
     if not ok:
         raise UserError(f"Could not encode the picture for '{path}'.")
     write_bytes_atomic(path, encoded.tobytes())
+
+
+def labelled_grid(tiles_uint8: np.ndarray, captions: list[list[str]], tile_px: int = 96, title: str = "",
+                  columns: int | None = None, gap: int = 6) -> np.ndarray:
+    """Like ``grid``, with lines of text under each tile and an optional title above (BGR uint8)."""
+    count = len(tiles_uint8)
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    lines = max((len(c) for c in captions), default=0)
+    scale = 0.35 if tile_px < 96 else 0.4
+    line_px = 14 if tile_px < 96 else 16
+    cell_w, cell_h = max(tile_px, 120 if lines else 0), tile_px + lines * line_px + 4
+    top = 28 if title else 0
+    canvas = np.full((top + rows * (cell_h + gap) + gap, columns * (cell_w + gap) + gap, 3), 255, np.uint8)
+    tiles = grid(tiles_uint8, tile_px=tile_px, gap=0, columns=1) if count else None
+    for index in range(count):
+        row, column = divmod(index, columns)
+        y, x = top + gap + row * (cell_h + gap), gap + column * (cell_w + gap)
+        left = x + (cell_w - tile_px) // 2
+        canvas[y:y + tile_px, left:left + tile_px] = tiles[index * tile_px:(index + 1) * tile_px]
+        for number, text in enumerate(captions[index] if index < len(captions) else []):
+            _text(canvas, _fit_width(text, cell_w - 2, scale), (x + cell_w // 2, y + tile_px + 8 + number * line_px),
+                  scale, BLACK)
+    if title:
+        _text(canvas, title, (canvas.shape[1] // 2, 14), 0.45, BLACK)
+    return canvas

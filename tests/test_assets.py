@@ -54,7 +54,8 @@ def tiny_asset(monkeypatch, tmp_path):
 
 def test_catalogue_has_the_documented_assets():
     expected = {"centerface", "mtcnn", "mobilenet_v2_imagenet", "video_wolfgang", "video_single_face", "video_face_noface",
-                "video_no_face", "image_multi_face", "image_single_face", "mnist_5k", "digits_8x8", "lfw_subset", "imagenet_samples"}
+                "video_no_face", "image_multi_face", "image_single_face", "mnist_5k", "digits_8x8", "lfw_subset", "imagenet_samples",
+                "imagenet_class_names", "torchvision_model_source"}
     assert expected <= set(assets.ASSETS)
     for asset in assets.ASSETS.values():
         assert asset.licence and "==" in asset.package

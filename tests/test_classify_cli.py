@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from pathlib import Path
 
 import cv2
 import pytest
 
-BUILTIN_MODELS = ("perceptron", "mlp", "lenet", "small_cnn", "mobilenet_v2")
+from faceswap.errors import UserError
+
+BUILTIN_MODELS = ("perceptron", "mlp", "lenet", "small_cnn", "mobilenet_v2", "alexnet", "alexnet_small", "vgg11", "vgg16",
+                  "vgg_small")
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # small models run fastest on one thread on a 2-core machine
 
 
@@ -27,7 +32,7 @@ def trained(tmp_path_factory):
     run = root / "run"
     trained = run_cli("classify", "train", "--data", str(root / "digits" / "train"), "--model", "small_cnn",
                       "--out", str(run), "--epochs", "3", "--batch-size", "32", "--threads", "1", "--augment", "light",
-                      "--no-progress", env=ONE_THREAD)
+                      "--no-progress", "--precision", "fp32", "--grad-clip", "1.5", "--warmup", "7", env=ONE_THREAD)
     assert trained.returncode == 0, trained.stderr
     assert "run folder:" in trained.stdout
     return {"root": root, "data": root / "digits", "run": run, "stdout": trained.stdout}
@@ -46,7 +51,20 @@ def test_train_writes_a_self_describing_run(trained):
     assert info["weights_from"] == "best" and 130 <= info["val_images"] <= 150
     assert info["train_images"] + info["val_images"] == 1438
     assert (trained["run"] / "model.safetensors").is_file() and (trained["run"] / "train_config.json").is_file()
-    assert json.loads((trained["run"] / "train_config.json").read_text())["epochs"] == 3
+    settings = json.loads((trained["run"] / "train_config.json").read_text())
+    assert settings["epochs"] == 3 and (settings["precision"], settings["grad_clip"], settings["warmup"]) == ("fp32", 1.5, 7)
+    engine = json.loads((trained["run"] / "config.json").read_text())  # what the engine actually ran with
+    assert (engine["precision"], engine["grad_clip"], engine["warmup_steps"]) == ("fp32", 1.5, 7)
+
+
+def test_train_prints_one_line_per_epoch(trained):
+    lines = [line for line in trained["stdout"].splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"], trained["stdout"]
+    pattern = re.compile(r"epoch \d/3  train loss \d\.\d{4}  val loss \d\.\d{4}  val accuracy (\d\.\d{4})  \d+\.\d s")
+    assert all(pattern.fullmatch(line) for line in lines), lines
+    last_accuracy = float(pattern.fullmatch(lines[-1]).group(1))
+    info = json.loads((trained["run"] / "model.json").read_text())
+    assert abs(last_accuracy - info["metrics"]["val_accuracy"]) < 1e-3 or last_accuracy <= info["metrics"]["val_accuracy"]
 
 
 def test_eval_reports_accuracy_per_class_and_confusion_png(trained, classify_cli):
@@ -60,6 +78,43 @@ def test_eval_reports_accuracy_per_class_and_confusion_png(trained, classify_cli
     assert sum(map(sum, report["confusion"])) == 359
     height, width = _valid_png(report["confusion_png"])
     assert height > 300 and width > 300
+    for score in report["classes"]:
+        p, r = score["precision"], score["recall"]
+        assert score["f1"] == pytest.approx(2 * p * r / (p + r) if p + r else 0.0)
+    assert report["macro_f1"] == pytest.approx(sum(c["f1"] for c in report["classes"]) / 10)
+    assert report["macro_recall"] == pytest.approx(sum(c["recall"] for c in report["classes"]) / 10)
+    worst = report["top_losses"]
+    assert len(worst) == 16 and [w["loss"] for w in worst] == sorted((w["loss"] for w in worst), reverse=True)
+    assert all(w["predicted"] != w["true"] for w in worst[:3]) and all(Path(w["image"]).is_file() for w in worst)
+    height, width = _valid_png(report["top_losses_png"])
+    assert height > 4 * 96 and width > 4 * 96
+
+
+def test_eval_of_a_class_the_run_does_not_know_is_one_clear_error(trained, tmp_path, classify_cli):
+    data = tmp_path / "eval"
+    shutil.copytree(trained["data"] / "test" / "3", data / "3")
+    shutil.copytree(trained["data"] / "test" / "3", data / "cat")
+    error = _one_line_error(classify_cli("eval", str(trained["run"]), "--data", str(data), "--out", str(tmp_path / "out")))
+    assert "class folder(s) cat that the model does not know" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_predict_takes_arrays_from_python(trained):
+    import numpy as np
+
+    import classify
+
+    path = sorted((trained["data"] / "test" / "7").iterdir())[0]
+    grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    from_path, from_grey, from_rgb, from_float = classify.predict(
+        trained["run"], [path, grey, np.repeat(grey[:, :, None], 3, axis=2), grey / 255.0], top_k=3, threads=1)
+    assert from_grey.image == "<array 1>" and from_path.image == str(path)
+    for prediction in (from_grey, from_rgb, from_float):
+        assert prediction.top[0][0] == from_path.label
+        assert prediction.probability == pytest.approx(from_path.probability, abs=1e-5)
+    assert classify.predict(trained["run"], grey, threads=1)[0].label == from_path.label  # one array alone
+    with pytest.raises(UserError, match="has shape \\(2, 3, 4, 5\\); pass HxW grey or HxWx3 RGB"):
+        classify.predict(trained["run"], [np.zeros((2, 3, 4, 5), np.uint8)])
 
 
 def test_predict_prints_label_and_probability(trained, classify_cli):
@@ -80,9 +135,12 @@ def test_inspect_draws_filters_and_feature_maps(trained, classify_cli):
     out = trained["root"] / "inspect"
     result = classify_cli("inspect", str(trained["run"]), str(image), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    _valid_png(out / "filters.png")
+    for picture in [out / "filters.png", *sorted(out.glob("feature_maps_*.png"))]:
+        image = cv2.imread(str(picture), cv2.IMREAD_GRAYSCALE)
+        assert image is not None and image.shape[0] > 100, picture
+        assert (image[:24] < 100).sum() > 50, f"{picture.name} has no layer title"  # dark text on the white title strip
     maps = sorted(out.glob("feature_maps_*.png"))
-    assert maps and all(_valid_png(p) for p in maps)
+    assert [p.name for p in maps] == ["feature_maps_backbone_features_0.png", "feature_maps_backbone_features_17.png"]
 
 
 def test_models_lists_every_builtin_with_parameter_counts(classify_cli):

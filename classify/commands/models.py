@@ -14,7 +14,7 @@ def _run(args) -> int:
     from classify.catalogue import list_models
 
     plugins = list_models()
-    for family, title in (("classifier_model", "models (parameters at 3x32x32 input, without head)"),
+    for family, title in (("classifier_model", "models (parameters at 3x32x32 input or their smallest size, without head)"),
                           ("classifier_head", "heads (parameters on 512 features, 10 classes)")):
         print(f"{title}:")
         for info in (p for p in plugins if p.family == family):

@@ -5,11 +5,13 @@ ORDER = 60
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("pretrained", help="write a run folder for the pretrained ImageNet MobileNetV2",
-                                   description="Classes are ImageNet-1k indices 0-999; try `classify predict` on photos.")
+    parser = subparsers.add_parser("pretrained", help="write a run folder for a pretrained ImageNet classifier",
+                                   description="Classes are ImageNet-1k's class names (read from torchvision's wheel as "
+                                               "data); try `classify predict` on photos.")
     parser.add_argument("--out", required=True, help="run folder to create")
     parser.add_argument("--model", default="mobilenet_v2", help="model with pretrained weights (default: mobilenet_v2)")
-    parser.add_argument("--weights", default="imagenet", help="pretrained weights (default: imagenet)")
+    parser.add_argument("--weights", default="imagenet", help="pretrained weights: imagenet (mobilenet_v2), or a torchvision "
+                                                                 "weights file for alexnet, vgg11 or vgg16 (default: imagenet)")
     parser.set_defaults(run=_run)
 
 
