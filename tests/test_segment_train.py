@@ -42,6 +42,31 @@ def test_pseudo_label_follows_the_face_and_leaves_out_an_object(extracted_faces)
     assert label[:mouth[1] - 30].sum() > 0.8 * clean[:mouth[1] - 30].sum()  # the rest of the face is still face
 
 
+def test_collapsed_labels_of_a_hand_on_the_cheek_are_left_out_of_training(extracted_faces):
+    """In frames 114-132 of the sample video her hand covers nose and cheek and her arm fills the
+    ring below the chin: GrabCut's background learns skin and the label shrinks to the forehead.
+    Those labels are flagged, and load_samples leaves them out; ordinary frames are kept."""
+    from faceswap.align.mask import outline_mask
+    from faceswap.align.transform import five_points, inside_frame_mask, transform_points
+    from faceswap.segment.data import load_samples
+    from faceswap.align.alignments import load
+    from faceswap.segment.labels import label_is_reliable, pseudo_label
+
+    alignments = load(extracted_faces["a"])
+    verdicts = {}
+    for frame, record in alignments.faces():
+        if frame.index in (20, 120, 126, 300):
+            face = cv2.imread(str(extracted_faces["a"] / record.face_file))
+            landmarks = transform_points(record.landmarks_array(), record.matrix_array())
+            outline = outline_mask(landmarks, alignments.template, face.shape[0])
+            inside = inside_frame_mask(record.matrix_array(), alignments.template.size, alignments.source.width,
+                                       alignments.source.height, face.shape[0])
+            verdicts[frame.index] = label_is_reliable(pseudo_label(face, outline, five_points(landmarks)[:2], inside), outline)
+    assert verdicts == {20: True, 120: False, 126: False, 300: True}
+    kept = load_samples([str(extracted_faces["a"])], 32, max_faces=60)  # every 8th face: 3-4 of them collapse
+    assert 50 < len(kept) < 60
+
+
 def test_inside_frame_mask_marks_the_padding():
     from faceswap.align.transform import inside_frame_mask
 

@@ -19,7 +19,7 @@ from faceswap.align import alignments as alignments_file
 from faceswap.align.template import Template
 from faceswap.align.transform import inside_frame_mask
 from faceswap.errors import UserError
-from faceswap.segment.labels import pseudo_label
+from faceswap.segment.labels import MIN_OUTLINE_SHARE, label_is_reliable, pseudo_label
 
 log = logging.getLogger("faceswap.segment")
 
@@ -52,6 +52,13 @@ def load_samples(folders: list[str], size: int, max_faces: int, workers: int = 2
         jobs += records
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         rows = list(pool.map(lambda job: _sample(*job, template, size), jobs))
+    reliable = [row[:3] for row in rows if row[3]]
+    if reliable and len(reliable) < len(rows):
+        log.info("Segmenter data: %d of %d face labels left out: GrabCut kept under %d%% of their landmark outline.",
+                 len(rows) - len(reliable), len(rows), round(100 * MIN_OUTLINE_SHARE))
+        rows = reliable
+    else:  # every label collapsed: they are all there is to learn from
+        rows = [row[:3] for row in rows]
     crops, labels, inside = (torch.from_numpy(np.stack(column)) for column in zip(*rows))
     log.info("Segmenter data: %d faces from %d folder(s), labels refined by GrabCut.", len(crops), len(folders))
     return SegmentSamples(template, crops, labels, inside)
@@ -82,7 +89,8 @@ def _sample(folder: Path, record, frame_width: int, frame_height: int, template:
     landmarks = transform_points(record.landmarks_array(), matrix)
     outline = outline_mask(landmarks, template, face.shape[0])
     label = pseudo_label(face, outline, five_points(landmarks)[:2], inside)
+    reliable = label_is_reliable(label, outline)
     face = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA)
     label = cv2.resize(label, (size, size), interpolation=cv2.INTER_AREA)
     inside = cv2.resize(inside.astype(np.uint8) * 255, (size, size), interpolation=cv2.INTER_AREA)
-    return face[..., ::-1].transpose(2, 0, 1).copy(), label[None], inside[None]
+    return face[..., ::-1].transpose(2, 0, 1).copy(), label[None], inside[None], reliable

@@ -10,6 +10,11 @@ face's own skin colour (a robust model of its Lab chroma) leave the label too; t
 and mouth, small holes in the skin, are filled back in, while a larger hole is an object in
 front of the face. A hand has the face's colour and stays in the label: the segmenter learns
 hands from synthetic ones (see occluders.py).
+
+GrabCut fails one way often enough to matter: when skin fills the background ring (a hand on the
+cheek with its arm below the chin), the background colour model learns skin and the label
+shrinks to the forehead seed. ``label_is_reliable`` tells those labels apart, so that training
+leaves them out instead of teaching that a visible face is not face.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ SKIN_SPREAD = 4.0  # chroma further than this many robust deviations from the fa
 SKIN_FLOOR = 4.0  # smallest deviation (Lab units) so a very even skin does not make every shade "not skin"
 RING_DILATE = 0.08  # share of the crop by which the outline is grown to get the probable-background ring
 FOREHEAD = 0.55  # the label ends this many eye distances above the eyes
+MIN_OUTLINE_SHARE = 0.4  # a label keeping less of the landmark outline than this has collapsed (typical labels keep 0.65-0.9)
 
 
 def _disk(radius: int) -> np.ndarray:
@@ -66,6 +72,15 @@ def pseudo_label(face_bgr_uint8: np.ndarray, outline_uint8: np.ndarray, eyes_xy:
     label = label & _skin_like(face, label)
     label = _fill_holes(_largest_region(cv2.morphologyEx(label, cv2.MORPH_OPEN, _disk(2))))
     return (cv2.resize(label * 255, (size, size), interpolation=cv2.INTER_LINEAR) > 127).astype(np.uint8) * 255
+
+
+def label_is_reliable(label_uint8: np.ndarray, outline_uint8: np.ndarray) -> bool:
+    """False when the label keeps under ``MIN_OUTLINE_SHARE`` of the landmark outline: GrabCut
+    collapsed (see the module notes), or something covers most of the face, where no label from
+    colour can be trusted either."""
+    outline = outline_uint8 > 127
+    kept = np.count_nonzero((label_uint8 > 127) & outline)
+    return kept >= MIN_OUTLINE_SHARE * max(int(np.count_nonzero(outline)), 1)
 
 
 def _skin_like(face_bgr: np.ndarray, label: np.ndarray) -> np.ndarray:
