@@ -1,22 +1,28 @@
 """Extract speed against a bare decode + detect loop, measured in the same run.
 
-    .venv/bin/python scripts/bench_extract.py [--video PATH] [--repeat 3] [--every 2 3 4] [--memory] [--device auto]
+    .venv/bin/python scripts/bench_extract.py [--video PATH] [--repeat 3] [--every 2 3 4] [--memory] [--png] [--device auto]
 
 Prints, for the default plugins on WolfgangLanger_Pexels.mp4 (472 frames, 640x360):
   * extract fps / bare-loop fps (goal >= 0.9), where the bare loop decodes every frame and runs
     the same detector on it in batches of the same size, nothing else; both timed end to end
-    (model load included), in interleaved pairs, median ratio reported;
+    (model load included); each extract run is compared with the mean of the bare runs just
+    before and after it, and the median of the --repeat ratios is reported;
+  * CPU ms per frame of the bare loop and of extract (all threads): the work each does, which
+    on a machine shared with other jobs says more than the wall-clock ratio;
   * the same pipeline without writing files (FaceFinder only) / bare loop, which shows what
     writing the crops and masks (warp, mask, PNG encoding) costs;
   * --every N: speed-up over an --every 1 run made just before it and what it costs in accuracy (landmark error against the
     every-frame run, in % of the eye distance, and frames whose face was lost);
   * 1 vs 2 threads;
-  * with --memory: peak RSS for the video repeated 4 times / a single pass (goal <= 1.1).
+  * with --memory: peak RSS for the video repeated 4 times / a single pass (goal <= 1.1);
+  * with --png: CPU time and size per crop and mask for the PNG settings extract uses and the
+    ones it was chosen over (thread CPU time, so a busy machine changes the figures little).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -42,6 +48,19 @@ def bare_loop_fps(video: str, config) -> float:
     return (frames + len(batch)) / (time.perf_counter() - started)
 
 
+def with_cpu(cpu_seconds: list, function, *args, **kwargs):
+    """``function(*args, **kwargs)``, appending the CPU seconds this process spent in it (all threads)
+    to ``cpu_seconds``: the work done, which a busy machine changes much less than the wall time."""
+    def used() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    started = used()
+    result = function(*args, **kwargs)
+    cpu_seconds.append(used() - started)
+    return result
+
+
 def finder_only_fps(video: str, config) -> float:
     """The same pipeline without writing files (detect, track, smooth, align): where the time goes."""
     from faceswap.extract import FaceFinder
@@ -57,8 +76,7 @@ def finder_only_fps(video: str, config) -> float:
 
 def describe(config) -> str:
     """The detector, its onnxruntime provider and threads, as extract would run it."""
-    from faceswap.extract.detectors import DetectorSettings, load_detector
-    from faceswap.extract.detectors._base import describe_detector
+    from faceswap.extract.detectors import DetectorSettings, describe_detector, load_detector
 
     return describe_detector(config.detector, load_detector(config.detector, DetectorSettings.from_config(config)))
 
@@ -109,6 +127,36 @@ def repeated_video(video: str, times: int, path: Path) -> str:
     return str(path)
 
 
+def png_costs(video: str, config, frames: int = 120) -> dict:
+    """Per crop and per mask: encode CPU ms and KiB for extract's PNG settings and the alternatives."""
+    import cv2
+
+    from faceswap.extract import FaceFinder
+    from faceswap.extract.writer.output import FACES, MASKS, png_settings
+    from faceswap.video import open_reader
+
+    finder, images = FaceFinder(config), {FACES: [], MASKS: []}
+    with open_reader(video) as reader:
+        for frame, faces in finder.find(frame for frame, _ in zip(reader, range(frames))):
+            for face in faces:
+                crop = finder.crop(frame.image, face)
+                images[FACES].append(crop)
+                images[MASKS].append(finder.mask(face, crop))
+    fast_filters = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FAST_FILTERS]
+    up_filter = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+    candidates = {"extract": None, "level 1, fast filter set (before)": fast_filters, "level 1, Up filter": up_filter,
+                  "level 3": [cv2.IMWRITE_PNG_COMPRESSION, 3]}
+    results = {}
+    for label, params in candidates.items():
+        for kind, pictures in images.items():
+            started, size = time.thread_time(), 0
+            for picture in pictures:
+                size += len(cv2.imencode(".png", picture, params or png_settings()[kind])[1])
+            results[f"{kind}: {label}"] = {"cpu_ms": round(1000 * (time.thread_time() - started) / len(pictures), 2),
+                                           "kib": round(size / len(pictures) / 1024, 1)}
+    return results
+
+
 def main() -> None:
     from faceswap import assets
     from faceswap.extract import ExtractConfig
@@ -117,27 +165,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--video", default=None, help="default: the video_wolfgang asset")
     parser.add_argument("--every", type=int, nargs="*", default=[2, 3, 4])
-    parser.add_argument("--repeat", type=int, default=3, help="bare-loop / extract pairs to run (the median ratio is reported)")
+    parser.add_argument("--repeat", type=int, default=3, help="extract runs, each between two bare-loop runs (the median ratio is reported)")
     parser.add_argument("--memory", action="store_true", help="also compare peak memory for the video repeated 4 times")
+    parser.add_argument("--png", action="store_true", help="also compare PNG settings for crops and masks: CPU time and size")
     parser.add_argument("--device", default="auto", help="extract's --device (the detector's onnxruntime provider follows it)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     video = args.video or str(assets.ensure("video_wolfgang"))
     defaults = ExtractConfig(device=args.device)
     results: dict = {"video": Path(video).name, "detector": describe(defaults), "detect_size": defaults.detect_size,
                      "batch_size": defaults.batch_size}
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
         tmp = Path(tmp)
-        ratios, bare_runs, extract_runs, finder_runs = [], [], [], []
-        for _ in range(args.repeat):  # interleaved, so that a busy machine hits all alike
-            bare_runs.append(bare_loop_fps(video, defaults))
-            finder_runs.append(finder_only_fps(video, defaults))
-            summary, reference = run_extract(video, tmp / "every1", device=args.device)
+        bare_runs, extract_runs, finder_runs, cpu = [], [], [], {"bare": [], "extract": []}
+        bare_runs.append(with_cpu(cpu["bare"], bare_loop_fps, video, defaults))
+        for _ in range(args.repeat):  # each extract run sits between two bare runs, so a load that drifts hits both sides alike
+            summary, reference = with_cpu(cpu["extract"], run_extract, video, tmp / "every1", device=args.device)
             extract_runs.append(summary.fps)
-            ratios.append(extract_runs[-1] / bare_runs[-1])
+            finder_runs.append(finder_only_fps(video, defaults))
+            bare_runs.append(with_cpu(cpu["bare"], bare_loop_fps, video, defaults))
+        bare_around = (np.array(bare_runs[:-1]) + np.array(bare_runs[1:])) / 2
+        ratios = np.array(extract_runs) / bare_around
+        frames = summary.frames
         results.update(bare_loop_fps=[round(x, 2) for x in bare_runs], extract_fps=[round(x, 2) for x in extract_runs],
-                       ratios=[round(x, 3) for x in ratios], ratio=round(float(np.median(ratios)), 3),
+                       ratios=[round(float(x), 3) for x in ratios], ratio=round(float(np.median(ratios)), 3),
                        finder_only_fps=[round(x, 2) for x in finder_runs],
-                       finder_only_ratio=round(float(np.median(np.array(finder_runs) / np.array(bare_runs))), 3))
+                       finder_only_ratio=round(float(np.median(np.array(finder_runs) / bare_around)), 3),
+                       cpu_ms_per_frame={name: round(1000 * float(np.median(seconds)) / frames, 2) for name, seconds in cpu.items()})
         for every in args.every:
             every1_summary, _ = run_extract(video, tmp / "every1", device=args.device)  # its own baseline, run just before
             every_summary, found = run_extract(video, tmp / f"every{every}", device=args.device, every=every)
@@ -152,6 +207,8 @@ def main() -> None:
             single = peak_memory_mb(video, tmp / "mem1")
             repeated = peak_memory_mb(repeated_video(video, 4, tmp / "x4.mp4"), tmp / "mem4")
             results.update(peak_rss_mb_single=round(single, 1), peak_rss_mb_x4=round(repeated, 1), memory_ratio=round(repeated / single, 3))
+    if args.png:
+        results["png"] = png_costs(video, defaults)
     print(json.dumps(results, indent=1))
     print(f"extract / bare decode+detect: {results['ratio']:.2f} (median of {args.repeat}; goal >= 0.9)")
 

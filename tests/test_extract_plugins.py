@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from faceswap.align.template import Template
-from faceswap.align.transform import frame_to_crop, transform_points
+from faceswap.align.transform import frame_to_crop
 from faceswap.errors import UserError
-from faceswap.extract.detectors import Detection, DetectorSettings, load_detector
+from faceswap.extract.detectors import DetectorSettings, load_detector
+from faceswap.extract.faces import Detection
 from faceswap.registry import get, names
 
 OPTIONAL = {"s3fd": "face_alignment", "fan68": "face_alignment"}

@@ -54,7 +54,7 @@ def group_photo(asset, tmp_path_factory):
 
 
 def _iou(a, b) -> float:
-    from faceswap.extract.detectors._base import box_iou
+    from faceswap.extract.faces import box_iou
 
     return float(box_iou(np.asarray(a, np.float64), np.asarray([b], np.float64))[0])
 

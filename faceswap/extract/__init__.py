@@ -40,11 +40,15 @@ it pulls frames on a background thread and detects in batches of ``batch_size`` 
 new one (or call ``find`` on consecutive frames only) per video. ``face.record(face_file,
 mask_file)`` gives the ``faceswap.align.alignments.FaceRecord`` that extract stores.
 
+Face types: ``faceswap.extract.faces`` (``Detection``, a detector's result; ``FoundFace``; ``nms``,
+``box_iou``).
+
 Plugins: ``detector`` (centerface, the default; mtcnn; s3fd), ``aligner`` (five_point, fan68), ``masker``
 (outline, hull, segmenter) families in the registry; third parties add more through entry points.
 """
 from faceswap.extract.config import ExtractConfig
-from faceswap.extract.finder import FaceFinder, FoundFace
+from faceswap.extract.faces import FoundFace
+from faceswap.extract.finder import FaceFinder
 from faceswap.extract.pipeline import ExtractSummary, extract
 
 __all__ = ["ExtractConfig", "ExtractSummary", "FaceFinder", "FoundFace", "extract"]

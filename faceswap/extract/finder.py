@@ -8,37 +8,19 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import numpy as np
 
-from faceswap.align.alignments import FaceRecord
 from faceswap.align.template import Template
 from faceswap.align.transform import five_points, frame_to_crop, transform_points, warp_to_crop
 from faceswap.extract.config import ExtractConfig
-from faceswap.extract.detectors._base import Detection, DetectorSettings, load_detector
+from faceswap.extract.detectors import DetectorSettings, load_detector
+from faceswap.extract.faces import Detection, FoundFace
 from faceswap.extract.selection import make_selector
 from faceswap.extract.smoothing import TrackSmoother
 from faceswap.extract.tracking import Tracker, follow_faces
 from faceswap.registry import get
-
-
-@dataclass
-class FoundFace:
-    """One face in one frame; arrays in frame pixels unless named otherwise."""
-
-    box: np.ndarray  # (4,) x0, y0, x1, y1
-    score: float
-    landmarks: np.ndarray  # (K, 2) float32, smoothed along the track when smoothing is on
-    raw_landmarks: np.ndarray  # (K, 2) float32, as the aligner gave them
-    track_id: int
-    matrix: np.ndarray  # (2, 3) float64, frame -> aligned crop of the finder's template size
-
-    def record(self, face_file: str, mask_file: str) -> FaceRecord:
-        return FaceRecord(box=[round(float(v), 2) for v in self.box], score=round(self.score, 4),
-                          landmarks=np.round(self.landmarks.astype(np.float64), 3).tolist(), track_id=self.track_id,
-                          matrix=self.matrix.tolist(), face_file=face_file, mask_file=mask_file)
 
 
 class FaceFinder:

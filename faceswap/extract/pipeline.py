@@ -1,7 +1,7 @@
 """``extract(config)``: find faces in a video, an image or an image folder and write aligned
 faces, masks and the alignments file into the faces folder.
 
-Decoding runs on its own thread, the detector on batches, PNG encoding on a writer thread;
+Decoding runs on its own thread, the detector on batches, PNG encoding on writer threads;
 the alignments file is saved every ``save_every`` frames (complete=False) so ``--resume``
 continues an interrupted run, and once more at the end with complete=True.
 """
@@ -19,7 +19,8 @@ from faceswap.align.alignments import FILE_NAME, Alignments, SourceInfo
 from faceswap.config import to_dict, write_resolved
 from faceswap.errors import UserError
 from faceswap.extract.config import ExtractConfig
-from faceswap.extract.finder import FaceFinder, FoundFace
+from faceswap.extract.faces import FoundFace
+from faceswap.extract.finder import FaceFinder
 from faceswap.extract.resume import CONFIG_FILE, next_frame, prepare_output
 from faceswap.extract.writer.output import FacesWriter
 from faceswap.folder_lock import LOCK_FILE, folder_lock

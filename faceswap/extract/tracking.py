@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceswap.extract.detectors._base import Detection, box_iou
+from faceswap.extract.faces import Detection, box_iou
 
 MIN_IOU = 0.2
 MAX_LANDMARK_DISTANCE = 0.5  # mean landmark distance, in face widths, above which faces never match

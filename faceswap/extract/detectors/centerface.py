@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from faceswap.extract.detectors._base import Detection, DetectorSettings, detection_scale, keep_large_enough, nms
+from faceswap.extract.detectors._base import DetectorSettings, detection_scale, keep_large_enough
+from faceswap.extract.faces import Detection, nms
 from faceswap.registry import register
 
 _STRIDE = 4

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceswap.extract.detectors._base import Detection, DetectorSettings, keep_large_enough, nms
+from faceswap.extract.detectors._base import DetectorSettings, keep_large_enough
+from faceswap.extract.faces import Detection, nms
 from faceswap.registry import register
 
 _STAGE_THRESHOLDS = (0.6, 0.7, 0.7)

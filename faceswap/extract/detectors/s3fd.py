@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceswap.extract.detectors._base import Detection, DetectorSettings, keep_large_enough
+from faceswap.extract.detectors._base import DetectorSettings, keep_large_enough
+from faceswap.extract.faces import Detection
 from faceswap.registry import register
 
 # Where the five points sit in an S3FD box, as fractions of its width and height (typical frontal face).

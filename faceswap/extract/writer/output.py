@@ -1,15 +1,20 @@
 """FacesWriter: aligned faces and masks as PNG files, the alignments file saved as it grows.
 
-PNG encoding runs on a worker thread (OpenCV releases the GIL) so that it overlaps detection;
-at most ``max_pending`` images wait, which keeps memory flat. ``checkpoint`` waits for the
-images written so far and only then saves the alignments file, so a file named in it always
-exists: an interrupted run can be resumed from the last checkpoint without losing faces.
+Cutting, masking and PNG encoding run on a small pool of writer threads (OpenCV releases the
+GIL), so they overlap detection; at most ``max_pending`` faces wait, which keeps memory flat.
+Images land in any order. A checkpoint does not hold detection up either: it copies the
+alignments as they stand and a saver thread writes that copy once every image queued before it
+is on disk. So a file named in the alignments file always exists, checkpoints are saved in the
+order they were taken, and an interrupted run resumes from the last one without losing faces.
 """
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,25 +25,47 @@ from faceswap.errors import UserError
 FACES = "faces"
 MASKS = "masks"
 PARTIAL_SUFFIX = ".part"  # an image being written (a killed run's are removed by --resume and --overwrite)
+WRITER_THREADS = min(2, os.cpu_count() or 1)
+MAX_WAITING_CHECKPOINTS = 2  # each holds a copy of the frame list; more waiting means the disk is behind
 
 
 def face_file_name(frame_index: int, face_number: int) -> str:
     return f"{frame_index:06d}_{face_number}.png"
 
 
+@functools.cache
+def png_settings() -> dict[str, list[int]]:
+    """cv2.imencode parameters for crops and masks, chosen by time and size on the sample faces
+    (``scripts/bench_extract.py --png``): encoding is extract's largest cost after detection."""
+    import cv2
+
+    return {
+        # the Up filter and Huffman coding alone: 2.5-3.0 ms a 256-pixel crop for 96 KiB, where libpng's fast
+        # filter set at level 1 took 4.0-5.1 ms for 83 KiB; reading them back costs the same
+        FACES: [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP,
+                cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY],
+        # masks are long runs of 0 and 255: no filter and run-length coding, 1.6 KiB in 0.2 ms (2.8 KiB in 0.5 ms before)
+        MASKS: [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE,
+                cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE],
+    }
+
+
 class FacesWriter:
-    def __init__(self, faces_dir: str | Path, alignments: Alignments, max_pending: int = 32):
+    def __init__(self, faces_dir: str | Path, alignments: Alignments, max_pending: int = 32, threads: int = WRITER_THREADS):
         self.faces_dir = Path(faces_dir)
         (self.faces_dir / FACES).mkdir(parents=True, exist_ok=True)
         (self.faces_dir / MASKS).mkdir(parents=True, exist_ok=True)
         self.alignments = alignments
         self.max_pending = max_pending
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="png-writer")
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="png-writer")
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alignments-saver")  # one: saves stay in order
         self._pending: deque[Future] = deque()
+        self._checkpoints: deque[Future] = deque()
 
     def add(self, frame, faces: list, finder) -> FrameRecord:
         """Queue the crops and masks of one frame's faces (cut, masked and encoded on the
-        writer thread, which overlaps detection); record the frame."""
+        writer threads, which overlap detection); record the frame."""
+        self._raise_failed_checkpoints()
         record = FrameRecord(index=frame.index, time=round(float(frame.time), 6), name=getattr(frame, "name", None))
         for number, face in enumerate(faces):
             name = face_file_name(frame.index, number)
@@ -48,20 +75,27 @@ class FacesWriter:
         return record
 
     def checkpoint(self, resume_state: dict) -> None:
-        """Save the alignments file (complete=False) once every queued image is on disk."""
-        self._drain()
-        self.alignments.settings["resume"] = resume_state
-        self.alignments.complete = False
-        self.alignments.save(self.faces_dir / FILE_NAME)
+        """Save the alignments as they stand now (complete=False) once every image queued so far
+        is on disk; returns at once."""
+        self._raise_failed_checkpoints()
+        snapshot = replace(self.alignments, frames=list(self.alignments.frames), complete=False,
+                           settings=copy.deepcopy({**self.alignments.settings, "resume": resume_state}))
+        self._checkpoints.append(self._saver.submit(_save_when_written, snapshot, list(self._pending), self.faces_dir / FILE_NAME))
+        while len(self._checkpoints) > MAX_WAITING_CHECKPOINTS:
+            self._checkpoints.popleft().result()
 
     def finish(self) -> None:
         self._drain()
+        while self._checkpoints:
+            self._checkpoints.popleft().result()
         self.alignments.settings.pop("resume", None)
         self.alignments.complete = True
         self.alignments.save(self.faces_dir / FILE_NAME)
 
     def close(self) -> None:
+        """Wait for the writer threads; a checkpoint whose images are all written is still saved."""
         self._pool.shutdown(wait=True)
+        self._saver.shutdown(wait=True)
 
     def _queue(self, job, *args) -> None:
         while len(self._pending) >= self.max_pending:
@@ -72,19 +106,27 @@ class FacesWriter:
         while self._pending:
             self._pending.popleft().result()
 
+    def _raise_failed_checkpoints(self) -> None:
+        while self._checkpoints and self._checkpoints[0].done():
+            self._checkpoints.popleft().result()
+
+
+def _save_when_written(snapshot: Alignments, images: list[Future], path: Path) -> None:
+    for image in images:
+        image.result()  # a failed image write fails this checkpoint too: it would name a missing file
+    snapshot.save(path)
+
 
 def _write_face(finder, image: np.ndarray, face, face_path: Path, mask_path: Path) -> None:
     crop = finder.crop(image, face)
-    _write_png(face_path, crop)
-    _write_png(mask_path, finder.mask(face, crop))
+    _write_png(face_path, crop, png_settings()[FACES])
+    _write_png(mask_path, finder.mask(face, crop), png_settings()[MASKS])
 
 
-def _write_png(path: Path, image: np.ndarray) -> None:
+def _write_png(path: Path, image: np.ndarray, params: list[int]) -> None:
     import cv2
 
-    # Level 1 with libpng's fast filter set: a third faster to encode than the default filters,
-    # files as small (measured on the sample crops); encoding is extract's largest cost after detection.
-    ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FAST_FILTERS])
+    ok, encoded = cv2.imencode(".png", image, params)
     if not ok:
         raise UserError(f"Could not encode '{path.name}' as PNG.")
     partial = path.with_name(f".{path.name}{PARTIAL_SUFFIX}")  # renamed into place once whole: a full disk leaves no broken PNG
