@@ -3,11 +3,14 @@
 
     .venv/bin/python scripts/bench_convert.py [--device cpu|cuda] [--threads N] [--frames 0:240]
         [--video video_wolfgang] [--preset original] [--batch-size 16] [--encoder-preset medium]
+        [--precision auto] [--paste auto] [--encoder auto] [--paste-workers 0,1,2]
 
 Goal: ratio >= 0.5 on CPU with the 64 px `original` preset. The model has random weights
 (speed does not depend on training). Faces come from an alignments file made once by extract
 (cached in --work, not timed); a second figure finds faces on the fly instead. Each
-measurement is the best of --repeat runs, as the machine may be shared.
+measurement is the best of --repeat runs, as the machine may be shared. ``--paste-workers 0,1,2``
+times the alignments figure once per paste-worker count (0: pasted on the main thread), so the
+counts compare within one run.
 """
 from __future__ import annotations
 
@@ -25,6 +28,19 @@ def best_seconds(run, repeat: int) -> float:
         run()
         times.append(time.perf_counter() - started)
     return min(times)
+
+
+def alternating_best(configs: dict, run, repeat: int) -> dict[str, float]:
+    """Best seconds of ``run(config)`` per label over ``repeat`` rounds, the order reversed every other
+    round so that a busy neighbour does not favour whichever runs first."""
+    times: dict[str, list[float]] = {label: [] for label in configs}
+    for round_index in range(repeat):
+        order = list(configs.items())
+        for label, config in order if round_index % 2 == 0 else order[::-1]:
+            started = time.perf_counter()
+            run(config)
+            times[label].append(time.perf_counter() - started)
+    return {label: min(values) for label, values in times.items()}
 
 
 def random_model_dir(target: Path, preset: str) -> Path:
@@ -80,6 +96,10 @@ def main() -> None:
     parser.add_argument("--preset", default="original", help="swap model preset (random weights)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--encoder-preset", default="medium")
+    parser.add_argument("--encoder", default="auto", help="auto, x264, nvenc or nvenc_hevc (convert's --encoder)")
+    parser.add_argument("--precision", default="auto", help="the model's precision: auto, fp32, bf16 or fp16")
+    parser.add_argument("--paste", default="auto", help="auto, opencv or torch")
+    parser.add_argument("--paste-workers", default="", help="comma-separated paste-worker counts to compare (default: convert's auto)")
     parser.add_argument("--crf", type=int, default=18)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-on-the-fly", action="store_true", help="skip the figure with on-the-fly face finding")
@@ -100,19 +120,23 @@ def main() -> None:
     base = ConvertConfig(input=str(video), model_dir=str(model_dir), output=str(work / "converted.mp4"),
                          alignments=str(faces), frames=args.frames, batch_size=args.batch_size, device=args.device,
                          threads=args.threads, crf=args.crf, encoder_preset=args.encoder_preset, progress=False,
+                         precision=args.precision, paste=args.paste, encoder=args.encoder,
                          mask="outline")  # an untrained learned mask is ~0.5 everywhere: blend every face anyway
     convert(dataclasses.replace(base, frames=f"{start}:{start + 8}"))  # warm-up: imports, model load, codec init
 
     frames = plain_transcode(video, work / "plain.mp4", start, end, args.crf, args.encoder_preset)
     plain = best_seconds(lambda: plain_transcode(video, work / "plain.mp4", start, end, args.crf, args.encoder_preset), args.repeat)
-    results = {"alignments": best_seconds(lambda: convert(base), args.repeat)}
+    counts = [int(n) for n in args.paste_workers.split(",") if n.strip()]
+    runs = {f"alignments, {n} paste workers": dataclasses.replace(base, paste_workers=n) for n in counts} or {"alignments": base}
+    results = alternating_best(runs, convert, args.repeat)
     if not args.no_on_the_fly:
         results["on the fly"] = best_seconds(lambda: convert(dataclasses.replace(base, alignments=None)), args.repeat)
 
     device = runtime.pick_device(args.device)
     name = str(video.name)
     print(f"video {name}, frames {args.frames} ({frames} frames), device {device}, threads {args.threads or 'default'}, "
-          f"preset {args.preset}, batch {args.batch_size}, x264 {args.encoder_preset} crf {args.crf}")
+          f"preset {args.preset}, batch {args.batch_size}, precision {args.precision}, paste {args.paste}, "
+          f"encoder {args.encoder} ({args.encoder_preset} crf {args.crf}; the plain baseline uses x264)")
     print(f"plain decode+encode: {frames / plain:7.1f} frames/s")
     for label, seconds in results.items():
         print(f"convert ({label}): {frames / seconds:7.1f} frames/s  ratio {plain / seconds:.2f} (goal >= 0.5)")

@@ -77,6 +77,7 @@ def test_batch_cli_reports_and_exits_non_zero_on_a_failure(cli, inputs, tmp_path
                  "--encoder-preset", "ultrafast", "--swap", "b2a")
     assert result.returncode == 1, result.stderr
     assert "1 done, 0 skipped, 1 failed" in result.stdout and "does not exist" in result.stdout
+    assert result.stderr.startswith("Converting on cpu, fp32, ") and "encoder: libx264 (ultrafast, crf 18)" in result.stderr
 
 
 def test_batch_on_a_local_ray_instance(inputs, tmp_path, trained_swap_model):

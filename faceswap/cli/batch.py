@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from faceswap.convert.config import ConvertConfig
 
     config = from_args(ConvertConfig, args, args.config)
+    print_choices(config)
     summary = run_batch(args.inputs, args.model_dir, args.output_dir, config, backend=args.backend,
                         workers=args.workers, address=args.address, overwrite=args.overwrite)
     write_resolved(config, Path(args.output_dir) / "batch_config.json")
@@ -43,3 +44,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {item.reason}", file=sys.stderr)
     print(summary.describe())
     return 1 if summary.failed else 0
+
+
+def print_choices(config) -> None:
+    """The start line every converting command prints (device, precision, threads, paste, encoder) on stderr."""
+    import sys
+
+    from faceswap.convert.choices import plan_choices
+    from faceswap.convert.pipeline import check_plugins
+
+    check_plugins(config)  # a bad name is the one line printed, not after this one
+    choices, warnings = plan_choices(config)
+    print(choices.describe(), file=sys.stderr, flush=True)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from typing import Iterator
 
 ORDER = 30
 
@@ -30,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
     from faceswap.convert import ConvertConfig, convert
 
     config = from_args(ConvertConfig, args, args.config)
-    summary = convert(config)
+    with show_choices():
+        summary = convert(config)
     write_resolved(config, Path(config.output).with_suffix(".convert.json"))
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -40,3 +43,24 @@ def run(args: argparse.Namespace) -> int:
     if summary.previews:
         print(f"previews: {len(summary.previews)} PNG files in {summary.previews[0].rsplit('/', 1)[0]}")
     return 0
+
+
+@contextlib.contextmanager
+def show_choices() -> Iterator[None]:
+    """Convert's start line (device, precision, threads, paste, encoder) and its warnings on stderr, as they happen."""
+    import logging
+    import sys
+
+    logger = logging.getLogger("faceswap.convert")
+    handler = logging.StreamHandler(sys.stderr)  # this run's stderr (tests swap it per test)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    previous = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # printed once, here, even where the root logger has a handler
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous[0])
+        logger.propagate = previous[1]

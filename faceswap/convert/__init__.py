@@ -7,7 +7,8 @@ Per frame: faces (from an earlier extract's alignments file, or found on the fly
 crops batched across frames through the model and the masker (by default the model folder's
 segmenter: the visible face) -> mask feathered inward -> colour match -> inverse warp -> blend ->
 encode with the input's audio, through a ``video_writer`` plugin. Masks in ``masks.py``. See ``pipeline.py``; batches of videos in
-``batch.py``. How good a swap is: faceswap/evaluate/; the whole path on sample media: faceswap/demo.py.
+``batch.py``. On CUDA the model runs in bf16 and faces are warped and blended by torch (``paste_torch.py``);
+paste workers (``paste_workers.py``) and the encoder are chosen in ``choices.py`` and printed at start. How good a swap is: faceswap/evaluate/; the whole path on sample media: faceswap/demo.py.
 """
 from __future__ import annotations
 

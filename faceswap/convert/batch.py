@@ -8,13 +8,15 @@ was swapped is written (a copy of the input) but reported as a warning, not as d
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
+import logging
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from faceswap.convert.config import ConvertConfig
 from faceswap.errors import UserError
@@ -127,7 +129,8 @@ def convert_one(input_path: str, output_path: str, config_values: dict[str, Any]
     started = time.perf_counter()
     try:
         config = ConvertConfig(**{**config_values, "input": input_path, "output": output_path})
-        summary = convert(config)
+        with _quiet_start_lines():
+            summary = convert(config)
         skipped = [str(index) for index, _ in summary.skipped_frames]
         reasons = [f"{len(skipped)} corrupt frame(s) replaced by their predecessor: {', '.join(skipped)}"] if skipped else []
         return {"status": "warning" if summary.warnings else "done", "reason": "; ".join(summary.warnings + reasons),
@@ -136,6 +139,19 @@ def convert_one(input_path: str, output_path: str, config_values: dict[str, Any]
         return {"status": "failed", "reason": str(error), "seconds": time.perf_counter() - started}
     except Exception as error:  # a bad file must not stop the batch; name what happened
         return {"status": "failed", "reason": f"{type(error).__name__}: {error}", "seconds": time.perf_counter() - started}
+
+
+@contextlib.contextmanager
+def _quiet_start_lines() -> Iterator[None]:
+    """Convert's start line and encoder warning are the batch's to print once (`faceswap batch` does), not per video."""
+    logger, quiet = logging.getLogger("faceswap.convert"), logging.NullHandler()
+    logger.addHandler(quiet)  # a handler, so logging's last-resort printer stays out
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(quiet)
+        logger.propagate = propagate
 
 
 def run_batch(inputs: list[str], model_dir: str, out_dir: str, config: ConvertConfig | None = None,

@@ -29,8 +29,8 @@ def feathered_mask(mask_HW_float01: np.ndarray, erode_percent: float, blur_perce
     return np.clip(binary * inside, 0.0, 1.0)  # the square kernel's corners reach a little further: cut them
 
 
-def _frame_roi(matrix_frame_to_crop: np.ndarray, crop_box: tuple[int, int, int, int],
-               frame_shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+def frame_roi(matrix_frame_to_crop: np.ndarray, crop_box: tuple[int, int, int, int],
+              frame_shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
     """Integer box (x0, y0, x1, y1) in the frame covered by a box of the crop, clipped to the frame."""
     import cv2
 
@@ -44,6 +44,15 @@ def _frame_roi(matrix_frame_to_crop: np.ndarray, crop_box: tuple[int, int, int, 
     return (int(x0), int(y0), int(x1), int(y1)) if x1 - x0 > 2 and y1 - y0 > 2 else None
 
 
+def mask_box_in_frame(mask_float01: np.ndarray, matrix_frame_to_crop: np.ndarray,
+                      frame_shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """The frame box (x0, y0, x1, y1) a paste may change: under the mask's non-zero part; None if off the frame."""
+    rows, cols = np.flatnonzero(mask_float01.any(axis=1)), np.flatnonzero(mask_float01.any(axis=0))
+    if len(rows) == 0:
+        return None
+    return frame_roi(matrix_frame_to_crop, (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1), frame_shape)
+
+
 def paste_face(frame_bgr_uint8: np.ndarray, face_bgr_uint8: np.ndarray, mask_float01: np.ndarray,
                matrix_frame_to_crop: np.ndarray, seamless: bool = False) -> None:
     """Blend an aligned crop (and its crop-space mask) back into the frame, in place.
@@ -53,10 +62,7 @@ def paste_face(frame_bgr_uint8: np.ndarray, face_bgr_uint8: np.ndarray, mask_flo
     """
     import cv2
 
-    rows, cols = np.flatnonzero(mask_float01.any(axis=1)), np.flatnonzero(mask_float01.any(axis=0))
-    if len(rows) == 0:
-        return
-    roi = _frame_roi(matrix_frame_to_crop, (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1), frame_bgr_uint8.shape)
+    roi = mask_box_in_frame(mask_float01, matrix_frame_to_crop, frame_bgr_uint8.shape)
     if roi is None:
         return
     x0, y0, x1, y1 = roi

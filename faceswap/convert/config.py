@@ -46,9 +46,20 @@ class ConvertConfig:
     side_by_side: str | None = field(default=None, metadata={"help": "also write a before|after comparison video here"})
     batch_size: int = field(default=16, metadata={"help": "faces per model call, gathered across frames"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda, cuda:N or mps"})
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = field(default="auto", metadata={
+        "help": "the swap model's arithmetic: auto is bf16 autocast on CUDA (fp16 where bf16 is missing), fp32 elsewhere"})
+    paste: Literal["auto", "opencv", "torch"] = field(default="auto", metadata={
+        "help": "what warps the swapped faces and masks back into the frame and blends them: auto is torch "
+                "(grid_sample on the model's device) on CUDA and OpenCV elsewhere"})
+    paste_workers: int = field(default=0, metadata={
+        "help": "threads that paste faces into frames while the next frames are decoded and swapped, frame order kept "
+                "(0 = auto: one per two CPU cores, at most 4, and none below 4 cores, where a worker only competes with the encoder)"})
     threads: int = field(default=0, metadata={"help": "CPU threads for torch/OpenCV (0 = library default)"})
-    crf: int = field(default=18, metadata={"help": "x264 quality (lower is better, 18 is visually lossless)"})
-    encoder_preset: str = field(default="medium", metadata={"help": "x264 speed preset (ultrafast .. veryslow)"})
+    encoder: Literal["auto", "x264", "nvenc", "nvenc_hevc"] = field(default="auto", metadata={
+        "help": "video encoder of .mp4 outputs: x264 (libx264), nvenc (H.264 on an NVIDIA GPU), nvenc_hevc (H.265); "
+                "auto is nvenc on a CUDA device and x264 elsewhere; NVENC that cannot open falls back to x264 with a warning"})
+    crf: int = field(default=18, metadata={"help": "encoder quality (lower is better, 18 is visually lossless; NVENC's cq)"})
+    encoder_preset: str = field(default="medium", metadata={"help": "x264 speed preset (ultrafast .. veryslow); NVENC uses its own p4"})
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})
 
     def __post_init__(self) -> None:
@@ -65,6 +76,8 @@ class ConvertConfig:
             raise UserError(f"--sharpen must be between 0 and 3, not {self.sharpen}.")
         if not 0 <= self.crf <= 51:
             raise UserError(f"--crf must be between 0 and 51, not {self.crf}.")
+        if self.paste_workers < 0:
+            raise UserError(f"--paste-workers must be 0 (auto) or more, not {self.paste_workers}.")
         if self.preview < 0:
             raise UserError(f"--preview must be 0 or more, not {self.preview}.")
         parse_selection(self.select)

@@ -7,6 +7,7 @@ output (and the optional side-by-side video) appear under their names only when 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
 from contextlib import ExitStack
@@ -16,12 +17,14 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from faceswap.convert.choices import ConvertChoices, choose_encoder, choose_paste_workers, device_name
 from faceswap.convert.config import ConvertConfig, parse_frame_range
 from faceswap.convert.side_by_side import compose
 from faceswap.errors import UserError
 from faceswap.extract.reference import check_reference_photos
 from faceswap.extract.selection import make_selector
 
+log = logging.getLogger("faceswap.convert")  # the CLI shows it on stderr
 MAX_PENDING_FRAMES = 64  # bounds memory when faces are rare (e.g. long stretches without one)
 FOLDER_WRITERS = frozenset({"png_folder"})  # video_writers whose output is a folder; the others write one file
 
@@ -54,6 +57,8 @@ class ConvertSummary:
 
 def convert(config: ConvertConfig) -> ConvertSummary:
     """Swap the faces of ``config.input`` with the model in ``config.model_dir`` into ``config.output``."""
+    import torch
+
     from faceswap import runtime
     from faceswap.video import open_reader
 
@@ -76,8 +81,13 @@ def convert(config: ConvertConfig) -> ConvertSummary:
         selector = make_selector(config.select, config.reference, config.reference_distance, config.detector, config.device,
                                  stills=reader.info.kind != "video")
         with ExitStack() as outputs:
-            sinks = open_outputs(config, reader.info, first.time, start, outputs)
-            counts = write_swapped(swapped_frames(faces, faces_size, swapper, config, selector), sinks, config, reader.skipped)
+            encoder = choose_encoder(config.encoder, device.type)
+            sinks = open_outputs(config, reader.info, first.time, start, outputs, encoder)
+            paste_workers = choose_paste_workers(config.paste_workers)
+            announce_choices(ConvertChoices(device_name(device), swapper.precision.name, torch.get_num_threads(),
+                                            swapper.paste_kind, paste_workers, sinks.encoder), sinks)
+            frames_out = swapped_frames(faces, faces_size, swapper, config, selector, paste_workers)
+            counts = write_swapped(frames_out, sinks, config, reader.skipped)
         skipped = list(reader.skipped)
     seconds = time.perf_counter() - started
     return ConvertSummary(output=config.output, frames=counts["frames"], frames_swapped=counts["frames_swapped"],
@@ -121,9 +131,12 @@ def check_paths(config: ConvertConfig) -> None:
 
 def check_plugins(config: ConvertConfig) -> None:
     """Unknown plugin names fail here, with the registry's list of the available ones."""
+    from faceswap.convert.choices import choose_encoder, choose_paste
     from faceswap.convert.masks import check_mask_name
     from faceswap.registry import get
 
+    choose_paste(config.paste, "cpu", config.seamless)  # the device is not picked yet: names and --seamless only
+    choose_encoder(config.encoder, "cpu")
     get("detector", config.detector)
     get("color_matcher", config.color)
     check_mask_name(config.mask)
@@ -185,14 +198,24 @@ def face_stream(config: ConvertConfig, info, frames: Iterator, model_template) -
 
 
 def swapped_frames(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig,
-                   selector=None) -> Iterator[tuple[Any, np.ndarray, int]]:
+                   selector=None, paste_workers: int = 0) -> Iterator[tuple[Any, np.ndarray, int]]:
     """(frame, swapped image, faces swapped) in frame order.
 
     Faces are gathered across frames into batches; while the model works on one batch (on a
-    worker thread: torch releases the GIL), this thread blends and encodes the one before and
-    decodes the next, so at most two batches are in memory. ``selector`` (extract/selection.py)
-    keeps the faces to swap; by default the one ``config.select`` names.
+    worker thread: torch releases the GIL), this thread finishes the crops of the one before
+    (in order: colour statistics carry over) and decodes the next, so at most two batches are in
+    memory. The crops are pasted into their frames on ``paste_workers`` threads (0: here), a few
+    frames at a time. ``selector`` (extract/selection.py) keeps the faces to swap; by default the
+    one ``config.select`` names.
     """
+    from faceswap.convert.paste_workers import map_in_order
+
+    return map_in_order(lambda item: _paste(item, swapper), _crops(face_iter, faces_size, swapper, config, selector),
+                        paste_workers)
+
+
+def _crops(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfig, selector) -> Iterator[tuple[Any, list]]:
+    """(frame, [(finished face, mask, matrix), ...]) in frame order, the model a batch ahead."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="swap-model") as model_thread:
@@ -225,17 +248,26 @@ def _batches(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfi
         yield pending
 
 
-def _finish(pending: list[tuple[Any, list]], model_result, swapper) -> Iterator[tuple[Any, np.ndarray, int]]:
+def _finish(pending: list[tuple[Any, list]], model_result, swapper) -> Iterator[tuple[Any, list]]:
     if model_result is not None:
         faces_bgr, learned_masks, masker_masks = model_result.result()
     position = 0
     for frame, jobs in pending:
-        image = frame.image.copy() if jobs else frame.image
+        crops = []
         for job in jobs:
-            swapper.paste(image, job, faces_bgr[position], learned_masks[position],
-                          None if masker_masks is None else masker_masks[position])
+            face, mask = swapper.finish_crop(job, faces_bgr[position], learned_masks[position],
+                                             None if masker_masks is None else masker_masks[position])
+            crops.append((face, mask, job.matrix_blend))
             position += 1
-        yield frame, image, len(jobs)
+        yield frame, crops
+
+
+def _paste(item: tuple[Any, list], swapper) -> tuple[Any, np.ndarray, int]:
+    frame, crops = item
+    image = frame.image.copy() if crops else frame.image
+    for face, mask, matrix in crops:
+        swapper.paste_into(image, face, mask, matrix)
+    return frame, image, len(crops)
 
 
 @dataclass
@@ -246,30 +278,51 @@ class Sinks:
     preview_indices: set[int]
     preview_paths: list[str] = field(default_factory=list)
 
+    @property
+    def encoder(self) -> str:
+        """What the output is encoded with, as its writer says (e.g. 'libx264 (medium, crf 18)')."""
+        return getattr(self.writer, "encoder", type(self.writer).__name__)
 
-def open_outputs(config: ConvertConfig, info, first_time: float, start: int, stack: ExitStack) -> Sinks:
+    @property
+    def encoder_warnings(self) -> list[str]:
+        """The writers' sentences about a fallback (NVENC asked for but not there), each once."""
+        found = (getattr(writer, "warning", None) for writer in (self.writer, self.side_by_side) if writer is not None)
+        return list(dict.fromkeys(text for text in found if text))
+
+
+def open_outputs(config: ConvertConfig, info, first_time: float, start: int, stack: ExitStack,
+                 encoder: str = "x264") -> Sinks:
     """The output (through its video_writer plugin), the optional side-by-side mp4 (both carry the sound
-    from the first frame on) and previews."""
+    from the first frame on) and previews. ``encoder``: x264 or nvenc[_hevc], for writers that encode video."""
     audio = dict(audio_from=config.input if info.has_audio else None, audio_start=first_time)
     writer = stack.enter_context(
-        _open_writer(output_writer(config), config.output, info.width, info.height, info.fps, config, audio))
+        _open_writer(output_writer(config), config.output, info.width, info.height, info.fps, config, audio, encoder))
     side_by_side = None
     if config.side_by_side:
         side_by_side = stack.enter_context(
-            _open_writer("mp4", config.side_by_side, 2 * info.width, info.height, info.fps, config, audio))
+            _open_writer("mp4", config.side_by_side, 2 * info.width, info.height, info.fps, config, audio, encoder))
     return Sinks(writer, side_by_side, preview_folder(config.output), preview_indices(config, info, start))
 
 
-def _open_writer(name: str, path: str, width: int, height: int, fps: float, config: ConvertConfig, audio: dict):
-    """``get("video_writer", name)`` built with the encoder settings it declares (crf, preset: mp4's, not png_folder's)."""
+def _open_writer(name: str, path: str, width: int, height: int, fps: float, config: ConvertConfig, audio: dict,
+                 encoder: str = "x264"):
+    """``get("video_writer", name)`` built with the encoder settings it declares (crf, preset, encoder: mp4's,
+    not png_folder's)."""
     import inspect
 
     from faceswap.registry import get
 
     writer_class = get("video_writer", name)
     accepted = inspect.signature(writer_class).parameters
-    offered = {"crf": config.crf, "preset": config.encoder_preset}
+    offered = {"crf": config.crf, "preset": config.encoder_preset, "encoder": encoder}
     return writer_class(path, width, height, fps, **audio, **{key: value for key, value in offered.items() if key in accepted})
+
+
+def announce_choices(choices: ConvertChoices, sinks: Sinks) -> None:
+    """One line at start (device, precision, threads, paste, encoder), and an encoder fallback's one warning."""
+    log.info(choices.describe())
+    for warning in sinks.encoder_warnings:
+        log.warning(f"warning: {warning}")
 
 
 def preview_indices(config: ConvertConfig, info, start: int) -> set[int]:

@@ -10,6 +10,7 @@ from faceswap.align.transform import rescale, transform_points, warp_to_crop
 from faceswap.convert.blend import feathered_mask, paste_face
 from faceswap.convert.config import ConvertConfig
 from faceswap.convert.masks import MaskChoice, build_masker, combine
+from faceswap.convert.paste_torch import paste_face_torch
 from faceswap.convert.sharpen import unsharp
 
 MIN_BLEND_SIZE = 128  # masks and colour matching work at least at this crop size, for smooth edges
@@ -31,10 +32,14 @@ class FaceSwapper:
 
     def __init__(self, model, direction: str, device, resolution: int, template: Template, config: ConvertConfig,
                  channels_rgb: bool = False, mask_choice: MaskChoice | None = None):
+        from faceswap.convert.choices import choose_paste
         from faceswap.convert.color import create
         from faceswap.convert.masks import choose_mask
+        from faceswap.engine.precision import resolve_precision
 
         self.model, self.direction, self.device = model, direction, device
+        self.precision = resolve_precision(config.precision, device)  # autocast of the model call only
+        self.paste_kind = choose_paste(config.paste, device.type, config.seamless)
         self.resolution, self.template, self.config = resolution, template, config
         self.blend_size = max(resolution, MIN_BLEND_SIZE)
         self.channels_rgb = channels_rgb
@@ -72,8 +77,9 @@ class FaceSwapper:
         batch = torch.from_numpy(np.ascontiguousarray(model_crops)).to(self.device, non_blocking=True)
         faces_NCHW = batch.permute(0, 3, 1, 2).float().div_(255.0)
         with torch.inference_mode():
-            swapped_NCHW, masks_N1HW = self.model.swap(faces_NCHW, self.direction)
-            swapped_NHWC = swapped_NCHW.clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(0, 2, 3, 1)
+            with self.precision.autocast():
+                swapped_NCHW, masks_N1HW = self.model.swap(faces_NCHW, self.direction)
+            swapped_NHWC = swapped_NCHW.float().clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(0, 2, 3, 1)
             masks_NHW = masks_N1HW.float().clamp(0, 1)[:, 0]
         swapped = swapped_NHWC.cpu().numpy()
         if self.channels_rgb:
@@ -90,7 +96,14 @@ class FaceSwapper:
 
     def paste(self, frame_bgr_uint8: np.ndarray, job: FaceJob, swapped_bgr_uint8: np.ndarray,
               learned_mask: np.ndarray, masker_mask: np.ndarray | None) -> None:
-        """Mask, colour-match and blend one swapped face into its frame (in place).
+        """Mask, colour-match and blend one swapped face into its frame (in place)."""
+        face, mask = self.finish_crop(job, swapped_bgr_uint8, learned_mask, masker_mask)
+        self.paste_into(frame_bgr_uint8, face, mask, job.matrix_blend)
+
+    def finish_crop(self, job: FaceJob, swapped_bgr_uint8: np.ndarray, learned_mask: np.ndarray,
+                    masker_mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(face, feathered mask) at ``blend_size``: the crop-space work, to be called in frame order
+        (colour statistics carry over from frame to frame per track).
 
         Colour statistics are taken at the model's resolution (enough for means and
         histograms); the mask is built at ``blend_size`` so its feathered edge stays smooth.
@@ -105,5 +118,13 @@ class FaceSwapper:
         corrected = self.color_matcher(swapped_bgr_uint8, job.model_input_bgr_uint8, mask_model, job.track_id)
         if size != self.resolution:
             corrected = cv2.resize(corrected, (size, size), interpolation=cv2.INTER_CUBIC)
-        corrected = unsharp(corrected, config.sharpen, size / self.resolution)
-        paste_face(frame_bgr_uint8, corrected, mask, job.matrix_blend, seamless=config.seamless)
+        return unsharp(corrected, config.sharpen, size / self.resolution), mask
+
+    def paste_into(self, frame_bgr_uint8: np.ndarray, face_bgr_uint8: np.ndarray, mask_float01: np.ndarray,
+                   matrix_blend: np.ndarray) -> None:
+        """Warp the finished crop into the frame and blend it (in place): OpenCV, or torch on the model's
+        device. Stateless, so paste workers may run it for several frames at once."""
+        if self.paste_kind == "torch":
+            paste_face_torch(frame_bgr_uint8, face_bgr_uint8, mask_float01, matrix_blend, self.device)
+        else:
+            paste_face(frame_bgr_uint8, face_bgr_uint8, mask_float01, matrix_blend, seamless=self.config.seamless)

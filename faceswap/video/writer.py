@@ -1,4 +1,4 @@
-"""H.264 video writer (libx264, yuv420p; .mp4, .m4v, .mov or .mkv) that carries the source's audio along.
+"""H.264 video writer (libx264 or NVENC, yuv420p; .mp4, .m4v, .mov or .mkv) that carries the source's audio along.
 
 The file is written under a temporary name beside the target and renamed into place by
 ``close()``; an exception inside the ``with`` block, or ``abort()``, deletes it, so a
@@ -22,6 +22,7 @@ import numpy as np
 from faceswap.errors import UserError
 from faceswap.fileio import atomic_path
 from faceswap.video.audio import AudioTrack
+from faceswap.video.encoders import ENCODER_NAMES, choose_encoder
 from faceswap.video.writers._base import FrameWriter
 
 AVCOL_SPC_SMPTE170M, AVCOL_RANGE_MPEG = 6, 1  # BT.601 matrix, limited (16-235) range
@@ -54,44 +55,49 @@ class VideoWriter(FrameWriter):
 
     ``audio_from``: a file whose audio is muxed in, cut to [audio_start, audio_end) seconds of
     that file's video clock (``Frame.time``); by default it runs as long as the frames written.
-    ``threads``: encoder threads (0 = libx264's choice).
+    ``threads``: encoder threads (0 = libx264's choice). ``encoder``: x264, or nvenc / nvenc_hevc
+    (NVIDIA GPUs), which fall back to x264 when they cannot open; ``encoder`` and ``warning`` then
+    say what was opened and why.
     """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float, crf: int = 18,
                  preset: str = "medium", audio_from: str | os.PathLike | None = None, audio_start: float = 0.0,
-                 audio_end: float | None = None, threads: int = 0):
+                 audio_end: float | None = None, threads: int = 0, encoder: str = "x264"):
         self.path = Path(path)
-        _check_settings(self.path, width, height, fps, crf, preset)
+        _check_settings(self.path, width, height, fps, crf, preset, encoder)
         self.width, self.height = width, height
         self.rate = rate_fraction(fps)
+        self._encoder = choose_encoder(encoder, width, height, self.rate, crf, preset)
+        self.encoder, self.warning = self._encoder.describe(), self._encoder.warning
         self.frames_written = 0
         self._atomic = atomic_path(self.path)
         self._temp_path = self._atomic.__enter__()
         self._container = None
         self._audio: AudioTrack | None = None
         try:
-            self._open(crf, preset, threads)
+            self._open(threads)
             if audio_from is not None:
                 self._audio = AudioTrack(audio_from, self._container, audio_start, audio_end)
         except BaseException:
             self.abort()
             raise
 
-    def _open(self, crf: int, preset: str, threads: int) -> None:
+    def _open(self, threads: int) -> None:
         import av
 
         try:
             self._container = av.open(str(self._temp_path), mode="w", format=CONTAINER_FORMATS[self.path.suffix.lower()])
         except (av.error.FFmpegError, OSError) as error:
             raise UserError(f"Cannot write the video '{self.path}' ({error}); choose a writable output location.") from error
-        stream = self._container.add_stream("libx264", rate=self.rate, options={"crf": str(crf), "preset": preset})
+        stream = self._container.add_stream(self._encoder.codec, rate=self.rate, options=dict(self._encoder.options))
         stream.width, stream.height = even_size(self.width, self.height)
         stream.pix_fmt = "yuv420p"
         stream.codec_context.colorspace = AVCOL_SPC_SMPTE170M
         stream.codec_context.color_range = AVCOL_RANGE_MPEG
         stream.codec_context.time_base = 1 / self.rate
-        stream.codec_context.thread_type = "FRAME"  # x264 frame threads, as the ffmpeg CLI (PyAV's default, slices, is slower)
-        stream.codec_context.thread_count = threads  # 0 = x264's choice (1.5 x cores)
+        if self._encoder.codec == "libx264":
+            stream.codec_context.thread_type = "FRAME"  # x264 frame threads, as the ffmpeg CLI (PyAV's default, slices, is slower)
+            stream.codec_context.thread_count = threads  # 0 = x264's choice (1.5 x cores)
         self._stream = stream
 
     def write(self, frame_bgr_uint8: np.ndarray) -> None:
@@ -157,7 +163,7 @@ class VideoWriter(FrameWriter):
             self._atomic = None
 
 
-def _check_settings(path: Path, width: int, height: int, fps: float, crf: int, preset: str) -> None:
+def _check_settings(path: Path, width: int, height: int, fps: float, crf: int, preset: str, encoder: str) -> None:
     if path.suffix.lower() not in CONTAINER_FORMATS:
         raise UserError(f"Cannot write video to '{path}': name it {', '.join(CONTAINER_FORMATS)}.")
     if width <= 0 or height <= 0:
@@ -166,5 +172,7 @@ def _check_settings(path: Path, width: int, height: int, fps: float, crf: int, p
         raise UserError(f"Cannot write '{path}' at {fps} fps; the frame rate must be positive.")
     if not 0 <= crf <= 51:
         raise UserError(f"CRF {crf} for '{path}' is out of range; use 0 (lossless) to 51 (worst), 18 looks transparent.")
+    if encoder not in ENCODER_NAMES:
+        raise UserError(f"Unknown encoder '{encoder}' for '{path}'; use one of {', '.join(ENCODER_NAMES)}.")
     if preset not in X264_PRESETS:
         raise UserError(f"Unknown x264 preset '{preset}' for '{path}'; use one of {', '.join(X264_PRESETS)}.")

@@ -30,6 +30,7 @@ class PngFolderWriter(FrameWriter):
         self.width, self.height, self.fps = width, height, fps
         self.compression, self.next_number = compression, start_number
         self.frames_written = 0
+        self.encoder = f"PNG files (zlib level {compression})"
         _check_replaceable(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
