@@ -11,6 +11,8 @@ Rows, cheapest first, each skipped (and recorded as skipped) once --budget-s has
   * training examples/s per preset in fp32 and bf16 (fp16 where bf16 is missing): our trainer
     against a bare PyTorch loop of the same task (the ratio); examples are (A face, B face) pairs
     of random pixels already in memory (throughput does not depend on them);
+  * the same with the faces kept on the device and batches indexed there (train's --faces-on-device);
+  * the batch `faceswap train --batch-size auto` picks (the swap task's step doubled until out of memory);
   * host syncs per training step (CUDA only: torch's sync debug mode counts them);
   * the largest batch that fits (doubling until out of memory);
   * the same examples/s with torch.compile, if the engine's TrainConfig has a `compile` field, in a
@@ -116,15 +118,19 @@ def _config(preset: str, options: dict, device: str, precision: str, batch_size:
 # --- training ----------------------------------------------------------------------------------
 
 def measure_trainer(config: SwapTrainConfig, faces_a, faces_b, steps: int, warmup: int, engine: dict | None = None,
-                    callbacks: tuple = ()) -> float:
-    """Examples/s of the engine Trainer on the swap task; ``engine`` overrides engine settings (compile)."""
+                    callbacks: tuple = (), faces_on: torch.device | None = None) -> float:
+    """Examples/s of the engine Trainer on the swap task; ``engine`` overrides engine settings (compile);
+    ``faces_on``: the faces are kept on that device and batches indexed there (faceswap train's
+    --faces-on-device), else they are read from host memory by DataLoader workers into pinned memory."""
     from faceswap.engine import Trainer
+    from faceswap.swap.device_faces import DevicePairs
     from faceswap.swap.train import _engine_config, paired
 
     with tempfile.TemporaryDirectory() as out:
         config = replace(config, model_dir=out, steps=warmup + steps, save_every=10**9, eval_every=10**9,
                          log_every=10**9, progress=False)
-        data = paired(faces_a, faces_b)
+        rows = range(len(faces_a))
+        data = paired(faces_a, faces_b) if faces_on is None else DevicePairs(faces_a.to(faces_on), rows, faces_b.to(faces_on), rows)
         clock = StepClock(warmup)
         engine_config = replace(_engine_config(config, Path(out), len(data)), **(engine or {}))
         Trainer(build_task(config, faces_a.shape[-1]), engine_config, callbacks=[clock, *callbacks]).fit(data)
@@ -155,6 +161,25 @@ def throughput(config, device, steps: int, warmup: int, compile_: bool = False) 
     with compiled_bare_task() if compile_ else contextlib.nullcontext():
         bare = measure_bare(config, faces_a, faces_b, steps, warmup, device, precision=config.precision)
     return {"trainer_examples_per_s": trainer, "bare_examples_per_s": bare, "ratio": trainer / bare}
+
+
+def throughput_device_faces(config, device, steps: int, warmup: int, bare: float | None) -> dict:
+    """The trainer with its faces on the device (batches indexed there), against the bare loop of the
+    throughput row of the same model and precision (measured just before; not measured again)."""
+    stored = 2 * build_task(config).model.resolution
+    faces_a, faces_b = face_tensors(config, stored, count=max(4 * config.batch_size, 64))
+    trainer = measure_trainer(config, faces_a, faces_b, steps, warmup, faces_on=device)
+    return {"trainer_examples_per_s": trainer, "bare_examples_per_s": bare, "ratio": trainer / bare if bare else None}
+
+
+def auto_batch(config, device, limit: int) -> dict:
+    """What `faceswap train --batch-size auto` picks on this device: the swap task's real training step,
+    doubled until out of memory (on the CPU train itself takes 8 without probing; probed here all the same)."""
+    from faceswap.swap.batch_size import probe_batch_size
+
+    started = time.monotonic()
+    found = probe_batch_size(build_task(config), device, config.precision, limit)
+    return {"auto_batch": found, "limit": limit, "probe_s": time.monotonic() - started}
 
 
 class SyncCounter:
@@ -355,12 +380,19 @@ def main() -> None:
                             lambda: extract_fps(clip, work, args.device_name, timeout=max(10.0, results.seconds_left())))
             results.attempt("convert_1080p", {"device": args.device_name},
                             lambda: convert_fps(clip, work, args.device_name, hd_frames, args.smoke, timeout=max(10.0, results.seconds_left())))
+    bare_rates = {}
     for label, preset, options in models:
         for precision in ("fp32", mixed):
             config = _config(preset, options, args.device_name, precision, args.batch)
-            results.attempt("throughput", {"model": label, "precision": precision, "compile": False},
-                            lambda: throughput(config, device, args.steps_n, warmup))
+            row = results.attempt("throughput", {"model": label, "precision": precision, "compile": False},
+                                  lambda: throughput(config, device, args.steps_n, warmup))
+            bare_rates[label, precision] = row.get("bare_examples_per_s")
     label, preset, options = models[0]
+    config = _config(preset, options, args.device_name, mixed, args.batch)
+    results.attempt("throughput_device_faces", {"model": label, "precision": mixed},
+                    lambda: throughput_device_faces(config, device, args.steps_n, warmup, bare_rates.get((label, mixed))))
+    results.attempt("auto_batch", {"model": label, "precision": mixed},
+                    lambda: auto_batch(config, device, 8 if args.smoke else 1024))
     results.attempt("host_syncs", {"model": label, "precision": mixed},
                     lambda: host_syncs(_config(preset, options, args.device_name, mixed, args.batch), device, args.steps_n, warmup))
     for label, preset, options in models:

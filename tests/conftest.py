@@ -56,19 +56,20 @@ def trained_segmenter(tmp_path_factory, extracted_faces):
     return out
 
 
-SEGMENTER_TEST_STEPS = 300
+SEGMENTER_TEST_STEPS = 200
+SWAP_TEST_STEPS = 200  # test_swap_train.py checks that the loss falls and the faces are learnt by then
 
 
 @pytest.fixture(scope="session")
 def trained_swap_model(tmp_path_factory, extracted_faces, trained_segmenter):
-    """A 64 px `original` model trained for a few hundred steps on the two sample faces, with the
+    """A 64 px `original` model trained for a couple of hundred steps on the two sample faces, with the
     session's segmenter as its mask source (and so beside it for convert). Without the perceptual
     term, which would cost a third more time: test_swap_train.py trains with it on its own."""
     from faceswap.swap import SwapTrainConfig, train_swap
 
     model_dir = tmp_path_factory.mktemp("swap_model")
     train_swap(SwapTrainConfig(faces_a=str(extracted_faces["a"]), faces_b=str(extracted_faces["b"]),
-                               model_dir=str(model_dir), preset="original", steps=300, seed=0,
+                               model_dir=str(model_dir), preset="original", steps=SWAP_TEST_STEPS, seed=0,
                                segmenter=str(trained_segmenter), perceptual_weight=0.0))
     return model_dir
 

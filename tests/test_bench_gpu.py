@@ -19,7 +19,9 @@ def test_bench_gpu_smoke_runs_on_the_cpu_and_writes_every_row(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in (tmp_path / "bench_gpu.jsonl").read_text().splitlines()]
     kinds = {row["kind"] for row in rows}
-    assert {"start", "detector", "extract_1080p", "convert_1080p", "throughput", "largest_batch", "compile"} <= kinds
+    assert {"start", "detector", "extract_1080p", "convert_1080p", "throughput", "throughput_device_faces", "auto_batch",
+            "largest_batch", "compile"} <= kinds
+    assert next(row for row in rows if row["kind"] == "auto_batch")["auto_batch"] == 8  # the smoke cap: a tiny model fits
     assert not [row for row in rows if "error" in row and row["kind"] != "batch_probe"], rows
     assert (tmp_path / "bench_gpu.md").is_file()
 

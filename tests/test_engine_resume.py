@@ -55,11 +55,11 @@ def train(out_dir: str, resume: bool, kill: bool) -> None:
     if kill:
         write_folder = checkpoint._write_folder
 
-        def write_then_die(folder, model, state, trainer_state):
+        def write_then_die(folder, model, state, trainer_state, *rest):
             if state["step"] == KILL_AT_STEP:
                 torch.save({"partial": torch.zeros(1)}, folder / "trainer_state.pt")
                 os.kill(os.getpid(), signal.SIGKILL)
-            write_folder(folder, model, state, trainer_state)
+            write_folder(folder, model, state, trainer_state, *rest)
 
         checkpoint._write_folder = write_then_die
     seed_everything(0)

@@ -245,3 +245,63 @@ def test_training_reads_the_cache_and_resume_reuses_it(small_faces, tmp_path, ca
     assert caplog.text.count("Reusing the face cache") == 2 and "reusing the segmenter's" in caplog.text
     assert "Decoding" not in caplog.text
     assert _num_workers(replace(config, num_workers=-1, device="cpu")) == 0 and _num_workers(replace(config, num_workers=3)) == 3
+
+
+def test_faces_on_the_device_give_the_cached_pairs_batches(caches, monkeypatch):
+    """The on-device path (here the CPU device, through the same code a GPU runs) indexes the same
+    faces as reading the cache file does, also when the faces are copied over in several blocks."""
+    from faceswap.engine.data import EpochLoader
+    from faceswap.engine.distributed import dist_info_from_env
+    from faceswap.swap import device_faces
+
+    monkeypatch.setattr(device_faces, "COPY_FACES", 5)  # 24 faces: five blocks, the last one short
+    cpu = torch.device("cpu")
+    rows_a, rows_b = [1, 2, 4, 8, 16, 23], [0, 3, 9]
+    cached = CachedPairs(FaceReader(caches["a"]), rows_a, FaceReader(caches["b"]), rows_b)
+    faces = [device_faces.faces_to_device(caches[side], cpu) for side in "ab"]
+    assert torch.equal(faces[0], torch.from_numpy(np.array(caches["a"].faces)))
+    on_device = device_faces.DevicePairs(faces[0], rows_a, faces[1], rows_b)
+    assert len(on_device) == len(cached) == 6 and on_device.device == cpu
+    for got, expected in zip(on_device.read_batch([5, 0, 3, 3, 4]), cached.read_batch([5, 0, 3, 3, 4])):
+        assert torch.equal(got, expected)
+
+    def epoch(data):
+        loader = EpochLoader(data, 4, dist_info_from_env(), shuffle=True, seed=3, drop_last=False, num_workers=0,
+                             pin_memory=False)
+        return [batch for batch in loader.epoch(2, skip_batches=0)]
+
+    for got, expected in zip(epoch(on_device), epoch(cached), strict=True):
+        assert torch.equal(got[0], expected[0]) and torch.equal(got[1], expected[1])
+
+
+def test_faces_go_on_the_device_when_they_fit(caches):
+    from faceswap.swap.device_faces import DEVICE_SHARE, DevicePairs, faces_fit_on_device, training_pairs
+
+    gpu, cpu = torch.device("cuda"), torch.device("cpu")
+    free = 80 << 30
+    assert faces_fit_on_device("auto", gpu, int(DEVICE_SHARE * free), free_bytes=free)
+    assert not faces_fit_on_device("auto", gpu, int(DEVICE_SHARE * free) + 1, free_bytes=free)
+    assert not faces_fit_on_device("auto", cpu, 1, free_bytes=free)  # the cache file already is the CPU's memory
+    assert faces_fit_on_device("on", cpu, 1 << 40, free_bytes=0) and not faces_fit_on_device("off", gpu, 1, free_bytes=free)
+    readers, rows = (FaceReader(caches["a"]), FaceReader(caches["b"])), ([0, 1], [2])
+    assert isinstance(training_pairs("on", cpu, (caches["a"], caches["b"]), readers, rows), DevicePairs)
+    assert isinstance(training_pairs("auto", cpu, (caches["a"], caches["b"]), readers, rows), CachedPairs)
+
+
+def test_training_on_device_faces_is_training_on_the_cache(small_faces, tmp_path, caplog):
+    """Same seed, same steps: the weights come out the same whichever way the batches were gathered."""
+    from safetensors.torch import load_file
+
+    from faceswap.swap import SwapTrainConfig, train_swap
+
+    settings = dict(faces_a=str(small_faces["a"]), faces_b=str(small_faces["b"]), steps=3, batch_size=4, min_faces=10,
+                    threads=1, device="cpu", progress=False, segmenter="none", perceptual_weight=0.0, deterministic=True,
+                    **TINY_MODEL)
+    weights = {}
+    for placement in ("on", "off"):
+        with caplog.at_level(logging.INFO, logger="faceswap.swap"):
+            train_swap(SwapTrainConfig(model_dir=str(tmp_path / placement), faces_on_device=placement, **settings))
+        weights[placement] = load_file(str(tmp_path / placement / "model.safetensors"))
+    assert caplog.text.count("Training faces on cpu") == 1
+    assert weights["on"].keys() == weights["off"].keys()
+    assert all(torch.equal(weights["on"][name], weights["off"][name]) for name in weights["on"])

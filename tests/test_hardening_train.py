@@ -104,6 +104,28 @@ def test_a_resolved_train_config_is_a_valid_config_file(tiny_model, faces, tmp_p
     assert config.steps == 3 and config.encoder_widths == TINY_MODEL["encoder_widths"]
 
 
+def test_batch_size_auto_is_the_cpu_default_and_a_resumed_run_keeps_its_own(tiny_model, faces):
+    import argparse
+    from dataclasses import replace
+
+    from faceswap.cli.train import add_parser
+    from faceswap.swap.batch_size import CPU_BATCH, resolve_batch_size
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    assert parser.parse_args(["train", "--batch-size", "auto"]).batch_size == 0
+    assert parser.parse_args(["train", "--batch-size", "16"]).batch_size == 16
+    for bad in ("0", "eight"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["train", "--batch-size", bad])
+    auto = SwapTrainConfig(faces_a=str(faces["a12"]), faces_b=str(faces["b12"]), model_dir=str(tiny_model),
+                           **{**FAST, "batch_size": 0})
+    cpu = torch.device("cpu")
+    assert resolve_batch_size(auto, None, cpu, pairs=100) == CPU_BATCH != FAST["batch_size"]
+    assert resolve_batch_size(replace(auto, resume=True), None, cpu, pairs=100) == FAST["batch_size"]  # its checkpoint's
+    assert resolve_batch_size(replace(auto, batch_size=3), None, cpu, pairs=100) == 3
+
+
 # 2. two faces a side ------------------------------------------------------------------------------
 def test_two_faces_a_side_train_on_both_and_say_so(faces, tmp_path, caplog):
     caplog.set_level("WARNING", logger="faceswap.swap")
@@ -237,13 +259,13 @@ def test_a_folder_left_before_the_first_save_is_not_a_model(tmp_path, faces):
     def dies(*args, **kwargs):
         raise Dies
 
-    original = swap_train.build_swap_task
-    swap_train.build_swap_task = dies
+    original = swap_train.ModelExporter  # made right after model.json and train_config.json are written
+    swap_train.ModelExporter = dies
     try:
         with pytest.raises(Dies):
             train_swap(config)
     finally:
-        swap_train.build_swap_task = original
+        swap_train.ModelExporter = original
     assert (model_dir / "model.json").is_file() and (model_dir / "train_config.json").is_file()
     train_swap(config)
     assert (model_dir / "model.safetensors").is_file()

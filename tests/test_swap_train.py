@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
+from conftest import SWAP_TEST_STEPS
 from faceswap.align import alignments as alignments_file
 from faceswap.errors import UserError
 from faceswap.swap import ModelInfo, SwapTrainConfig, load_swap_model, train_swap
@@ -34,10 +36,10 @@ def _held_out(faces_dir, size):
 
 def test_training_loss_falls_clearly(trained_swap_model):
     losses = _metric_rows(trained_swap_model, "loss")
-    assert losses[-1][0] == 300
+    assert losses[-1][0] == SWAP_TEST_STEPS
     assert losses[-1][1] < 0.8 * losses[0][1], losses
     val_ssim = _metric_rows(trained_swap_model, "val_ssim_a")
-    assert val_ssim and val_ssim[-1][0] == 300
+    assert val_ssim and val_ssim[-1][0] == SWAP_TEST_STEPS
 
 
 @pytest.mark.parametrize("side", ["a", "b"])
@@ -61,7 +63,7 @@ def test_model_folder_describes_itself(trained_swap_model, extracted_faces):
     template = alignments_file.load(extracted_faces["a"]).template
     assert description["preset"] == "original" and description["resolution"] == 64
     assert description["template"] == template.as_dict() and description["coverage"] == template.coverage
-    assert description["steps"] == 300 and description["version"] == 1
+    assert description["steps"] == SWAP_TEST_STEPS and description["version"] == 1
     assert description["widths"]["encoder_widths"] and description["widths"]["decoder_widths"]
     model, info = load_swap_model(trained_swap_model, torch.device("cpu"))
     assert isinstance(info, ModelInfo) and info.resolution == 64 and info.template.fits(template)
@@ -78,15 +80,17 @@ def test_model_folder_describes_itself(trained_swap_model, extracted_faces):
 def test_checkpoints_load_without_pickle(trained_swap_model):
     from safetensors.torch import load_file
 
-    weights = load_file(str(trained_swap_model / "model.safetensors"))
-    assert any(name.startswith("decoder_b.") for name in weights)
     latest = json.loads((trained_swap_model / "training" / "checkpoints" / "latest.json").read_text())
     folder = trained_swap_model / "training" / "checkpoints" / latest["dir"]
     state = torch.load(folder / "trainer_state.pt", map_location="cpu", weights_only=True)
     assert state["optimizer"]["state"]
     task_weights = load_file(str(folder / "model.safetensors"))
-    assert int(task_weights["augment_calls"]) == 300
-    assert torch.equal(task_weights["model.decoder_b.to_face_and_mask.weight"], weights["decoder_b.to_face_and_mask.weight"])
+    assert int(task_weights["augment_calls"]) == SWAP_TEST_STEPS
+    assert json.loads((trained_swap_model / "train_config.json").read_text())["batch_size"] == 8  # auto, on the CPU
+    # the model folder's weights are the last checkpoint's file itself: written once
+    assert os.path.samefile(trained_swap_model / "model.safetensors", folder / "model.safetensors")
+    model, _ = load_swap_model(trained_swap_model)
+    assert torch.equal(model.state_dict()["decoder_b.to_face_and_mask.weight"], task_weights["model.decoder_b.to_face_and_mask.weight"])
 
 
 def test_preview_grid_shows_the_faces(trained_swap_model, extracted_faces):
@@ -150,6 +154,7 @@ def test_adversarial_training_keeps_the_discriminator_out_of_the_model(extracted
     train_swap(SwapTrainConfig(steps=2, **settings))
     train_swap(SwapTrainConfig(steps=4, resume=True, **settings))  # the discriminator comes back from the checkpoint
     assert not [name for name in load_file(str(model_dir / "model.safetensors")) if "discriminator" in name]
+    assert load_swap_model(model_dir)[0].resolution == 64  # the model's weights written apart load as a linked file does
     checkpoint = model_dir / "training" / "checkpoints" / "step_00000004" / "model.safetensors"
     assert "adversarial.discriminator.body.0.weight" in load_file(str(checkpoint))
     assert [value for _, value in _metric_rows(model_dir, "adv_d")]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 ORDER = 20
 
@@ -20,8 +21,24 @@ def add_parser(subparsers) -> None:
     parser.add_argument("-B", "--faces-b", dest="faces_b", metavar="FACES_B", help="faces folder of person B")
     parser.add_argument("-m", "--model-dir", dest="model_dir", metavar="MODEL_DIR", help="model folder to write (or --resume)")
     parser.add_argument("--config", help="JSON file of settings (flags override it)")
-    add_arguments(parser, SwapTrainConfig, skip=("faces_a", "faces_b", "model_dir"))
+    add_arguments(parser, SwapTrainConfig, skip=("faces_a", "faces_b", "model_dir", "batch_size"))
+    batch_field = next(field for field in dataclasses.fields(SwapTrainConfig) if field.name == "batch_size")
+    parser.add_argument("--batch-size", dest="batch_size", metavar="{auto,N}", type=_batch_size,
+                        help=f"{batch_field.metadata['help']} (default: auto)")
     parser.set_defaults(run=_run)
+
+
+def _batch_size(text: str) -> int:
+    """``auto`` is 0, the config's word for it; otherwise a whole number of at least 1."""
+    if text.strip().lower() == "auto":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is neither auto nor a whole number of at least 1")
+    return value
 
 
 def _run(args: argparse.Namespace) -> int:

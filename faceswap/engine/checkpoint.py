@@ -60,15 +60,36 @@ def _fsync_dir(path: Path) -> None:
         os.close(handle)
 
 
-def _write_folder(folder: Path, model: nn.Module, state: dict[str, Any], trainer_state: dict[str, Any] | None) -> None:
-    """A full or read-only disk ends in an OSError naming the checkpoints folder (not the temporary one)."""
+def _write_folder(folder: Path, model: nn.Module, state: dict[str, Any], trainer_state: dict[str, Any] | None,
+                  same_weights: Path | None = None) -> None:
+    """A full or read-only disk ends in an OSError naming the checkpoints folder (not the temporary one).
+
+    ``same_weights``: a weights file already on disk holding exactly ``model``'s weights (the best
+    checkpoint of this very step): it is linked, not written again."""
     with os_errors_named(folder.parent):
-        save_model(model, str(folder / MODEL_FILE))
-        _fsync_file(folder / MODEL_FILE)
+        if not _link(same_weights, folder / MODEL_FILE):
+            save_model(model, str(folder / MODEL_FILE))
+            _fsync_file(folder / MODEL_FILE)
         if trainer_state is not None:
             save_torch(trainer_state, folder / TRAINER_STATE_FILE)
         (folder / STATE_FILE).write_text(json.dumps(state, indent=1))
         _fsync_file(folder / STATE_FILE)
+
+
+def _link(source: Path | None, target: Path) -> bool:
+    """Hard-link ``source`` as ``target`` (written files are never changed in place, so both names
+    may share it); False where there is no source or the filesystem has no hard links."""
+    if source is None or not source.is_file():
+        return False
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
+
+
+def best_weights_path(out_dir: str | Path) -> Path:
+    return Path(out_dir) / CHECKPOINTS_DIR / BEST_DIR / MODEL_FILE
 
 
 def _discard(folder: Path) -> None:
@@ -79,15 +100,17 @@ def _discard(folder: Path) -> None:
 
 
 def save_checkpoint(out_dir: str | Path, step: int, model: nn.Module, state: dict[str, Any],
-                    trainer_state: dict[str, Any], keep_last: int) -> Path:
-    """Write checkpoint ``step``, point latest.json at it, and prune to the last ``keep_last``."""
+                    trainer_state: dict[str, Any], keep_last: int, same_weights: Path | None = None) -> Path:
+    """Write checkpoint ``step``, point latest.json at it, and prune to the last ``keep_last``.
+
+    ``same_weights``: a file already holding ``model``'s current weights, linked instead of written."""
     root = Path(out_dir) / CHECKPOINTS_DIR
     root.mkdir(parents=True, exist_ok=True)
     final = root / step_dir_name(step)
     if not final.exists():
         temp = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{final.name}.", dir=root))
         try:
-            _write_folder(temp, model, state, trainer_state)
+            _write_folder(temp, model, state, trainer_state, same_weights)
             os.replace(temp, final)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)

@@ -37,7 +37,8 @@ class TrainConfig:
     deterministic: bool = field(default=False, metadata={"help": "deterministic algorithms (slower; exact resume)"})
     log_every: int = field(default=50, metadata={"help": "write averaged training metrics every this many steps"})
     eval_every: int | None = field(default=None, metadata={"help": "validate every this many steps (None: each epoch)"})
-    save_every: int | None = field(default=None, metadata={"help": "checkpoint every this many steps (None: each epoch)"})
+    save_every: int | None = field(default=None, metadata={"help": "checkpoint every this many steps (None: each epoch, unless save_minutes is set)"})
+    save_minutes: float | None = field(default=None, metadata={"help": "also checkpoint when this many minutes have passed since the last one"})
     keep_last: int = field(default=3, metadata={"help": "step checkpoints to keep (the best is kept apart)"})
     best_metric: str = field(default="val_loss", metadata={"help": "metric that picks the best checkpoint"})
     best_mode: Literal["min", "max"] = field(default="min", metadata={"help": "whether lower or higher best_metric is better"})
@@ -62,6 +63,8 @@ class TrainConfig:
                 raise UserError(f"{name} must be at least 1 or unset, not {value}.")
         if self.epochs is None and self.max_steps is None and self.max_minutes is None:
             raise UserError("Training has no end; set epochs, max_steps or max_minutes.")
+        if self.save_minutes is not None and self.save_minutes <= 0:
+            raise UserError(f"save_minutes must be positive or unset, not {self.save_minutes}.")
         if self.lr <= 0:
             raise UserError(f"lr must be positive, not {self.lr}.")
         if not 0 < self.nan_lr_factor <= 1:

@@ -3,7 +3,8 @@ resumed run can skip the batches it already saw, and batches moved to the device
 
 Datasets that can read a whole batch at once are asked for whole batches (one call per batch, no
 per-item collate): a TensorDataset (one gather per tensor), or any map-style Dataset with a
-``read_batch(indices) -> batch`` method (for example one that reads rows from a file).
+``read_batch(indices) -> batch`` method (for example one that reads rows from a file, or one
+that indexes tensors already on the training device: such a dataset names its ``device``).
 """
 from __future__ import annotations
 
@@ -44,8 +45,10 @@ class _TensorBatches(Dataset):
         self.tensors = dataset.tensors
 
     def __getitem__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
-        index = torch.as_tensor(indices)
-        return tuple(tensor[index] for tensor in self.tensors)
+        # index_select, not tensor[index]: on the CPU advanced indexing of a uint8 image batch was 16x
+        # slower (8 ms against 0.5 ms for 8 faces of 5x128x128), a share of a whole training step
+        index = torch.as_tensor(indices, dtype=torch.int64)
+        return tuple(tensor.index_select(0, index) for tensor in self.tensors)
 
     def __len__(self) -> int:
         return len(self.tensors[0])
@@ -137,6 +140,13 @@ def _flag_last_by_lookahead(batches: Iterator[Any]) -> Iterator[tuple[Any, bool]
         yield current, False
         current = upcoming
     yield current, True
+
+
+def held_on_device(data: Any) -> bool:
+    """Whether a dataset keeps its tensors on an accelerator (it says so with a ``device`` attribute):
+    its batches are indexed there, so no worker process or pinned memory may touch them."""
+    device = getattr(data, "device", None)
+    return isinstance(device, torch.device) and device.type != "cpu"
 
 
 def move_to_device(batch: Any, device: torch.device, non_blocking: bool = False) -> Any:

@@ -27,7 +27,7 @@ from faceswap.config import write_resolved
 from faceswap.engine import checkpoint as ckpt
 from faceswap.engine.callbacks import Callback, CallbackList
 from faceswap.engine.config import TrainConfig
-from faceswap.engine.data import EpochLoader, batch_size_of, move_to_device
+from faceswap.engine.data import EpochLoader, batch_size_of, held_on_device, move_to_device
 from faceswap.engine.distributed import (all_reduce_sum, barrier, destroy_process_group, device_for_rank,
                                          dist_info_from_env, gather_objects, init_process_group, rank0_decides, wrap)
 from faceswap.engine.guard import NonFiniteGuard
@@ -86,16 +86,14 @@ class Trainer:
         self.schedule: LRSchedule | None = None
         self._elapsed_before = 0.0  # training seconds of earlier (resumed) sessions
         self._last_eval_step = self._last_save_step = -1
+        self._best_step = -1  # the step whose weights checkpoints/best holds, written in this session
 
     # ----------------------------------------------------------------------------- fit
     def fit(self, train_data: Any, val_data: Any = None) -> dict[str, float]:
         """Train until epochs, max_steps or max_minutes; returns the final metrics."""
         config = self.config
-        pin = self.device.type == "cuda"
-        train = EpochLoader(train_data, config.batch_size, self.dist, config.shuffle, config.seed, config.drop_last,
-                            config.num_workers, pin, persistent=not config.deterministic)
-        val = None if val_data is None else EpochLoader(val_data, config.batch_size, self.dist, False, config.seed,
-                                                        False, config.num_workers, pin, persistent=False)
+        train = self._loader(train_data, config.shuffle, config.drop_last, persistent=not config.deterministic)
+        val = None if val_data is None else self._loader(val_data, False, False, persistent=False)
         self.steps_per_epoch = _steps_per_epoch(train, config.grad_accum)
         self.total_steps = _total_steps(config, self.steps_per_epoch)
         self.schedule = LRSchedule(self.optimizer, config, self.total_steps)
@@ -104,7 +102,7 @@ class Trainer:
         self._csv = MetricsCSV(self.out_dir / "metrics.csv", self.step if resumed else None) if self.is_main_process else None
         self._tensorboard = TensorBoardLog(self.out_dir / "tensorboard", config.tensorboard and self.is_main_process)
         self._bar = ProgressBar(config.progress and self.is_main_process, self.total_steps, self.step)
-        self._session_start = time.monotonic()
+        self._session_start = self._last_save_time = time.monotonic()
         if self.is_main_process:
             log.info(describe_run(self))
         self.callbacks.on_train_start(self)
@@ -126,6 +124,15 @@ class Trainer:
             destroy_process_group()
             self._owns_process_group = False
         return dict(self.last_metrics)
+
+    def _loader(self, data: Any, shuffle: bool, drop_last: bool, persistent: bool) -> EpochLoader:
+        """Workers read ahead into pinned memory for a GPU, unless the data already lives on the
+        device (``data.device``): its batches are indexed there, by the main process."""
+        config = self.config
+        on_device = held_on_device(data)
+        workers = 0 if on_device else config.num_workers
+        pin = self.device.type == "cuda" and not on_device
+        return EpochLoader(data, config.batch_size, self.dist, shuffle, config.seed, drop_last, workers, pin, persistent)
 
     def _start_run(self) -> bool:
         """Resume from the latest checkpoint, or check that out_dir holds no other run."""
@@ -159,7 +166,7 @@ class Trainer:
             self.batch_in_epoch = 0
             if val is not None and self.config.eval_every is None:
                 self._evaluate_and_track(val)
-            if self.config.save_every is None:
+            if self.config.save_every is None and self.config.save_minutes is None:
                 self.save_checkpoint()
 
     def _run_epoch(self, train: EpochLoader, val: EpochLoader | None) -> bool:
@@ -199,9 +206,22 @@ class Trainer:
             self._log_train()
         if val is not None and self.config.eval_every and self.step % self.config.eval_every == 0:
             self._evaluate_and_track(val)
-        if self.config.save_every and self.step % self.config.save_every == 0:
+        if self._save_due(interval_end=log_due):
             self.save_checkpoint()
         return self._should_stop(interval_end=log_due)
+
+    def _save_due(self, interval_end: bool) -> bool:
+        """Every save_every steps, and save_minutes after the last checkpoint: by this process's
+        clock, or under DDP by rank 0's at the end of a log interval (all ranks save together)."""
+        config = self.config
+        if config.save_every and self.step % config.save_every == 0:
+            return True
+        if config.save_minutes is None:
+            return False
+        due = time.monotonic() - self._last_save_time >= config.save_minutes * 60
+        if not self.dist.enabled:
+            return due
+        return interval_end and rank0_decides(due, self.dist, self.device)
 
     def _should_stop(self, interval_end: bool = True) -> bool:
         """Steps: on the host. Minutes: by this process's clock alone, or under DDP by rank 0's,
@@ -340,6 +360,7 @@ class Trainer:
             self.best_value = value
             if self.is_main_process:
                 ckpt.save_best(self.out_dir, self.task, self._state_json())
+            self._best_step = self.step  # a checkpoint of this step links these weights instead of writing them again
 
     # --------------------------------------------------------------------------- logging
     def _log_train(self) -> None:
@@ -372,6 +393,7 @@ class Trainer:
         rng_states = gather_objects(rng_state(), self.dist)
         path = self._write_checkpoint(rng_states) if self.is_main_process else None
         self._last_save_step = self.step
+        self._last_save_time = time.monotonic()
         barrier(self.dist)
         return path
 
@@ -384,7 +406,8 @@ class Trainer:
             "rng": rng_states,
         }
         path = ckpt.save_checkpoint(self.out_dir, self.step, self.task, self._state_json(), trainer_state,
-                                    self.config.keep_last)
+                                    self.config.keep_last,
+                                    same_weights=ckpt.best_weights_path(self.out_dir) if self._best_step == self.step else None)
         self.callbacks.on_checkpoint(self, self.step, path)
         return path
 

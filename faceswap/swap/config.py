@@ -19,7 +19,9 @@ class SwapTrainConfig:
     decoder_widths: tuple[int, ...] = field(default=(), metadata={"help": "decoder channel widths, one fewer than the encoder's (empty: the preset's)"})
     steps: int | None = field(default=100_000, metadata={"help": "stop after this many steps in all (counting earlier runs when resuming)"})
     minutes: float | None = field(default=None, metadata={"help": "stop after this many minutes of this run"})
-    batch_size: int = field(default=8, metadata={"help": "face pairs (one of A, one of B) per step and per process; raise it on a GPU (64+)"})
+    batch_size: int = field(default=0, metadata={"help": "face pairs (one of A, one of B) per step and per process; auto "
+                            "(or 0): 8 on the CPU, on a GPU the largest power of two whose training step fits in memory "
+                            "(found by doubling); a resumed run keeps its batch size"})
     lr: float = field(default=5e-4, metadata={"help": "learning rate"})
     schedule: Literal["constant", "cosine", "step"] = field(default="constant", metadata={"help": "learning-rate schedule"})
     warmup_steps: int = field(default=0, metadata={"help": "linear learning-rate warm-up steps"})
@@ -29,13 +31,19 @@ class SwapTrainConfig:
     threads: int = field(default=0, metadata={"help": "torch CPU threads (0: auto, half the CPU cores when training on the CPU)"})
     compile: bool = field(default=False, metadata={"help": "torch.compile the model and loss (the first steps are slow while it compiles; needs g++ on the CPU, Triton on a GPU)"})
     channels_last: bool = field(default=False, metadata={"help": "channels-last (NHWC) weights and activations: faster convolutions on recent GPUs with bf16/fp16"})
+    faces_on_device: Literal["auto", "on", "off"] = field(default="auto", metadata={"help": "keep the training faces on "
+                                 "the training device as uint8 and index batches there: auto does on a GPU when they fit in "
+                                 "30%% of its free memory (else DataLoader workers read ahead into pinned memory)"})
     num_workers: int = field(default=-1, metadata={"help": "DataLoader worker processes reading faces from the face cache (-1: auto, 0 on the CPU, 2 on a GPU)"})
     seed: int = field(default=0, metadata={"help": "seed for weights, data order and augmentation"})
     deterministic: bool = field(default=False, metadata={"help": "deterministic kernels (slower; exact resume)"})
     resume: bool = field(default=False, metadata={"help": "continue the training in model_dir"})
     log_every: int = field(default=50, metadata={"help": "log training metrics every this many steps"})
     eval_every: int = field(default=250, metadata={"help": "validate on the held-out faces every this many steps"})
-    save_every: int = field(default=500, metadata={"help": "save the model, a checkpoint and a preview every this many steps"})
+    save_every: int | None = field(default=None, metadata={"help": "save the model, a checkpoint and a preview every this "
+                                   "many steps (default: 500 on the CPU; on a GPU by --save-minutes alone)"})
+    save_minutes: float | None = field(default=10.0, metadata={"help": "also save when this many minutes have passed since "
+                                       "the last save"})
     keep_last: int = field(default=3, metadata={"help": "step checkpoints to keep"})
     timelapse: str | None = field(default=None, metadata={"help": "also keep every preview in this folder, named by step"})
     preview_faces: int = field(default=4, metadata={"help": "rows of the preview grid (held-out faces per person)"})
@@ -82,8 +90,10 @@ class SwapTrainConfig:
             raise UserError(f"--steps must be at least 1, not {self.steps}.")
         if self.minutes is not None and self.minutes <= 0:
             raise UserError(f"--minutes must be positive, not {self.minutes}.")
-        if self.batch_size < 1 or self.preview_faces < 1 or self.min_faces < 2:
-            raise UserError("--batch-size and --preview-faces must be at least 1, --min-faces at least 2.")
+        if self.batch_size < 0 or self.preview_faces < 1 or self.min_faces < 2:
+            raise UserError("--batch-size must be auto or at least 1, --preview-faces at least 1, --min-faces at least 2.")
+        if (self.save_every is not None and self.save_every < 1) or (self.save_minutes is not None and self.save_minutes <= 0):
+            raise UserError("--save-every must be at least 1 and --save-minutes positive (or leave them unset).")
         if not 0 < self.val_fraction < 0.5:
             raise UserError(f"--val-fraction must be between 0 and 0.5, not {self.val_fraction}.")
         if self.segmenter_steps < 1 or (self.segmenter_minutes is not None and self.segmenter_minutes <= 0):

@@ -1,7 +1,9 @@
 """The self-describing model folder that `faceswap train` writes and `faceswap convert` reads.
 
     MODEL_DIR/model.json         preset, options (resolution, widths), template, coverage, steps, version
-    MODEL_DIR/model.safetensors  the swap model's weights (no pickle)
+    MODEL_DIR/model.safetensors  the swap model's weights (no pickle): the latest checkpoint's weights file
+                                 itself (a hard link: written once), where the model's weights sit under
+                                 "model." beside the task's augmentation counter; or the model's alone
     MODEL_DIR/preview.png        the newest preview grid
     MODEL_DIR/train_config.json  the resolved settings of the latest training run
     MODEL_DIR/training/          the engine's checkpoints, metrics.csv and resolved configs
@@ -59,8 +61,40 @@ def write_model_json(model_dir: str | Path, preset: str, model, template: Templa
     })
 
 
+TASK_PREFIX = "model."  # the swap model's weights inside a SwapTask checkpoint
+TASK_COUNTERS = ("augment_calls",)  # the SwapTask's own state beside them: marks a checkpoint's weights file
+
+
 def save_weights(folder: str | Path, model) -> None:
     write_weights_atomic(Path(folder) / WEIGHTS_FILE, model, FORMAT)
+
+
+def export_weights(folder: str | Path, task, checkpoint_weights: Path) -> None:
+    """MODEL_DIR/model.safetensors at a checkpoint: a hard link to the checkpoint's weights file, so the
+    weights are written once, where that file holds nothing but the swap model and the task's counters;
+    otherwise (a discriminator beside the model, a filesystem without hard links) the model's weights
+    written apart, so that convert's file never carries training-only networks."""
+    import os
+
+    from faceswap.fileio import atomic_path
+
+    only_model = all(name.startswith(TASK_PREFIX) or name in TASK_COUNTERS for name in task.state_dict())
+    if only_model and checkpoint_weights.is_file():
+        try:
+            with atomic_path(Path(folder) / WEIGHTS_FILE) as temp_path:
+                os.unlink(temp_path)
+                os.link(checkpoint_weights, temp_path)
+            return
+        except (OSError, UserError):
+            pass  # no hard links here: write the weights
+    save_weights(folder, task.model)
+
+
+def model_weights(state: dict) -> dict:
+    """The swap model's weights from a model.safetensors: a checkpoint's (prefixed, with counters) or the model's alone."""
+    if not any(name in state for name in TASK_COUNTERS):
+        return state
+    return {name[len(TASK_PREFIX):]: value for name, value in state.items() if name.startswith(TASK_PREFIX)}
 
 
 def read_info(model_dir: str | Path) -> ModelInfo:
@@ -123,7 +157,7 @@ def load_swap_model(model_dir: str | Path, device: Any = "cpu"):
     device = device if isinstance(device, torch.device) else pick_device(str(device))
     model = build_model(info)
     try:
-        state = load_file(str(weights_path))
+        state = model_weights(load_file(str(weights_path)))
         model.load_state_dict(state)
     except (SafetensorError, RuntimeError, OSError) as error:
         raise UserError(f"The weights '{weights_path}' do not fit its model.json ({str(error).splitlines()[0]}); "

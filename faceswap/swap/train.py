@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
@@ -24,7 +25,9 @@ from faceswap.errors import UserError
 from faceswap.fileio import read_json
 from faceswap.swap import model_dir as model_files
 from faceswap.swap.config import SwapTrainConfig
-from faceswap.swap.data import CachedPairs, check_templates, held_out_indices, read_face_source, spread_sample
+from faceswap.swap.batch_size import resolve_batch_size, training_device
+from faceswap.swap.data import check_templates, held_out_indices, read_face_source, spread_sample
+from faceswap.swap.device_faces import training_pairs
 from faceswap.swap.face_cache import FaceCache, FaceReader, cache_dir, open_face_cache
 from faceswap.swap.masks import apply_segmenter_to_cache, prepare_segmenter, remaining_minutes
 from faceswap.swap.preview import render_preview, write_preview
@@ -32,6 +35,7 @@ from faceswap.swap.task import build_swap_task
 
 log = logging.getLogger("faceswap.swap")
 INIT_BYTES = 64 << 20  # faces per side whose mean starts each decoder: evenly spaced, at most this many bytes
+CPU_SAVE_EVERY = 500  # steps between saves on the CPU when --save-every is unset
 AUTO_GPU_WORKERS = 2  # DataLoader workers reading the face cache on a GPU when --num-workers is negative (auto)
 
 
@@ -62,15 +66,18 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
 
     if previous is None and hasattr(model, "init_from_faces"):  # optional for third-party models
         model.init_from_faces(_init_sample(reader_a, train_a), _init_sample(reader_b, train_b))
+    task = build_swap_task(model, template, sides["A"].faces.shape[-1], config)
+    device = training_device(config.device)
+    train_data = training_pairs(config.faces_on_device, device, (sides["A"], sides["B"]), (reader_a, reader_b),
+                                (train_a, train_b))
+    config = replace(config, batch_size=resolve_batch_size(config, task, device, len(train_data)))
     if is_main:
         model_dir.mkdir(parents=True, exist_ok=True)
         if previous is None:
             model_files.write_model_json(model_dir, preset, model, template, steps=0)
         write_resolved(config, model_dir / model_files.TRAIN_CONFIG_FILE)
-    task = build_swap_task(model, template, sides["A"].faces.shape[-1], config)
     preview_rows = min(config.preview_faces, len(val_a), len(val_b))
     exporter = ModelExporter(model_dir, preset, template, val_a[:preview_rows], val_b[:preview_rows], config.timelapse)
-    train_data = CachedPairs(reader_a, train_a, reader_b, train_b)
     trainer = Trainer(task, _engine_config(config, model_dir, len(train_data)), callbacks=[exporter, *callbacks])
     return trainer.fit(train_data, paired(val_a, val_b))
 
@@ -185,8 +192,15 @@ def _engine_config(config: SwapTrainConfig, model_dir: Path, pairs: int):
         precision=config.precision, device=config.device, threads=_threads(config, world_size), seed=config.seed,
         compile=config.compile, channels_last=config.channels_last,
         deterministic=config.deterministic, log_every=config.log_every, eval_every=config.eval_every,
-        save_every=config.save_every, keep_last=config.keep_last, best_metric="val_loss", best_mode="min",
+        save_every=_save_every(config), save_minutes=config.save_minutes, keep_last=config.keep_last, best_metric="val_loss", best_mode="min",
         resume=config.resume, progress=config.progress)
+
+
+def _save_every(config: SwapTrainConfig) -> int | None:
+    """Unset: every CPU_SAVE_EVERY steps on the CPU; on a GPU, whose steps are many and short, by --save-minutes alone."""
+    if config.save_every is not None:
+        return config.save_every
+    return CPU_SAVE_EVERY if training_device(config.device).type == "cpu" else None
 
 
 def _threads(config: SwapTrainConfig, world_size: int) -> int:
@@ -232,8 +246,10 @@ class ModelExporter:
         self.preview_a, self.preview_b, self.timelapse = preview_a, preview_b, timelapse
 
     def on_checkpoint(self, trainer, step: int, path: Path) -> None:
+        from faceswap.engine.checkpoint import MODEL_FILE
+
         model = trainer.task.model
-        model_files.save_weights(self.model_dir, model)
+        model_files.export_weights(self.model_dir, trainer.task, path / MODEL_FILE)
         model_files.write_model_json(self.model_dir, self.preset, model, self.template, steps=step)
         image = render_preview(model, self.preview_a, self.preview_b)
         write_preview(image, self.model_dir / model_files.PREVIEW_FILE, self.timelapse, step)
