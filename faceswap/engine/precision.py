@@ -41,5 +41,5 @@ def resolve_precision(requested: str, device: torch.device) -> Precision:
     if requested not in ("fp32", "bf16", "fp16"):
         raise UserError(f"Unknown precision '{requested}'; use auto, fp32, bf16 or fp16.")
     if requested == "fp16" and device.type == "mps":
-        raise UserError("fp16 training is not supported on MPS here; use --precision fp32.")
+        raise UserError("fp16 is not supported on MPS here; use --precision fp32.")
     return Precision(requested, device.type)
