@@ -5,10 +5,12 @@ Built-ins register with the ``@register(family, name)`` decorator in the modules
 family's package; third-party packages publish ``importlib.metadata`` entry points in the
 group ``faceswap.<family>``. Lookups are lazy: a family's built-in modules are imported the
 first time the family is used (they keep heavy imports inside functions), and an entry point
-is loaded only when its name is chosen.
+is loaded only when its name is chosen. Packages that bring families of their own (classify: its
+models and heads) declare them in the entry point group ``faceswap.families``.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass
@@ -31,30 +33,39 @@ class Family:
         return f"faceswap.{self.name}"
 
 
-FAMILIES: dict[str, Family] = {
-    family.name: family
-    for family in (
-        Family("detector", "faceswap.extract.detectors", "find faces and 5 landmarks in a frame"),
-        Family("aligner", "faceswap.extract.aligners", "landmarks for a detected face"),
-        Family("masker", "faceswap.extract.maskers", "face-region mask for an aligned face"),
-        Family("segmenter", "faceswap.segment.models", "networks that segment the visible face in an aligned crop"),
-        Family("swap_model", "faceswap.swap.models", "shared-encoder / two-decoder autoencoders"),
-        Family("color_matcher", "faceswap.convert.color", "colour correction of a swapped face"),
-        Family("identity", "faceswap.identity", "face descriptors that tell who a face is (evaluate's identity check)"),
-        Family("video_writer", "faceswap.video.writers", "where converted frames go"),
-        Family("classifier_model", "classify.models", "image classifier backbones and models"),
-        Family("classifier_head", "classify.heads", "heads that sit on any classifier backbone"),
-    )
-}
+CORE_FAMILIES = (
+    Family("detector", "faceswap.extract.detectors", "find faces and 5 landmarks in a frame"),
+    Family("aligner", "faceswap.extract.aligners", "landmarks for a detected face"),
+    Family("masker", "faceswap.extract.maskers", "face-region mask for an aligned face"),
+    Family("segmenter", "faceswap.segment.models", "networks that segment the visible face in an aligned crop"),
+    Family("swap_model", "faceswap.swap.models", "shared-encoder / two-decoder autoencoders"),
+    Family("color_matcher", "faceswap.convert.color", "colour correction of a swapped face"),
+    Family("identity", "faceswap.identity", "face descriptors that tell who a face is (evaluate's identity check)"),
+    Family("video_writer", "faceswap.video.writers", "where converted frames go"),
+)
+# Other packages add whole families (classify adds its models and heads) through entry points in
+# this group, each pointing at a sequence of Family: faceswap itself never names them.
+FAMILY_GROUP = "faceswap.families"
 
-_builtins: dict[str, dict[str, Any]] = {name: {} for name in FAMILIES}
+_builtins: dict[str, dict[str, Any]] = {}
 _imported_families: set[str] = set()
 
 
+@functools.cache
+def families() -> dict[str, Family]:
+    """Every plugin family: faceswap's own, then those installed packages declare."""
+    found = {family.name: family for family in CORE_FAMILIES}
+    for entry_point in sorted(entry_points(group=FAMILY_GROUP), key=lambda ep: ep.name):
+        for family in entry_point.load():
+            found.setdefault(family.name, family)
+    return found
+
+
 def _family(family: str) -> Family:
-    if family not in FAMILIES:
-        raise UserError(f"Unknown plugin family '{family}'; families are: {', '.join(FAMILIES)}.")
-    return FAMILIES[family]
+    known = families()
+    if family not in known:
+        raise UserError(f"Unknown plugin family '{family}'; families are: {', '.join(known)}.")
+    return known[family]
 
 
 def register(family: str, name: str) -> Callable[[T], T]:
@@ -62,7 +73,7 @@ def register(family: str, name: str) -> Callable[[T], T]:
     _family(family)
 
     def decorate(obj: T) -> T:
-        _builtins[family][name] = obj
+        _builtins.setdefault(family, {})[name] = obj
         return obj
 
     return decorate
@@ -91,14 +102,15 @@ def _entry_points(family: str) -> dict[str, Any]:
 def names(family: str) -> list[str]:
     """Every registered name in a family, built-in and third-party, without loading the latter."""
     _import_builtins(family)
-    return sorted(set(_builtins[family]) | set(_entry_points(family)))
+    return sorted(set(_builtins.get(family, {})) | set(_entry_points(family)))
 
 
 def get(family: str, name: str) -> Any:
     """The registered object for ``name``; unknown names list what is available."""
     _import_builtins(family)
-    if name in _builtins[family]:
-        return _builtins[family][name]
+    builtins = _builtins.get(family, {})
+    if name in builtins:
+        return builtins[name]
     third_party = _entry_points(family)
     if name in third_party:
         return third_party[name].load()
@@ -109,7 +121,7 @@ def get(family: str, name: str) -> Any:
 def source(family: str, name: str) -> str:
     """Where a plugin comes from: 'built-in' or the distribution that ships it."""
     _import_builtins(family)
-    if name in _builtins[family]:
+    if name in _builtins.get(family, {}):
         return "built-in"
     entry_point = _entry_points(family).get(name)
     if entry_point is None:

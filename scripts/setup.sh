@@ -23,8 +23,19 @@ fi
 
 stamp="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-    pip_install -e ".[dev]"
+    pip_install -e ".[dev,ui]"
     touch "$stamp"
+fi
+
+# The browser tests of `faceswap ui` (tests/test_ui.py) drive Debian's chromium and its driver; nothing
+# downloads a browser at test time, so install them through the system package manager when missing.
+if ! command -v chromium > /dev/null || ! command -v chromedriver > /dev/null; then
+    if command -v apt-get > /dev/null; then
+        as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo"
+        $as_root apt-get update -qq && $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null
+    else
+        echo "warning: chromium and chromedriver are missing and apt-get is not here; install them for tests/test_ui.py" >&2
+    fi
 fi
 
 "$VENV/bin/faceswap" assets fetch > /dev/null

@@ -78,7 +78,16 @@ def test_plugins_command_lists_families_and_third_party_members(acme_distributio
     result = cli("faceswap", "plugins")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    for family in registry.FAMILIES:
+    for family in registry.families():
         assert any(line.startswith(f"{family}:") for line in lines)
     assert any(line.split()[:1] == ["acme"] and "acme-writers 0.1.0" in line for line in lines)
     assert any(line.split()[:2] == ["mp4", "built-in"] for line in lines)
+
+
+def test_classify_brings_its_families_through_an_entry_point():
+    assert not any(family.builtin_package.startswith("classify") for family in registry.CORE_FAMILIES)
+    families = registry.families()
+    assert families["classifier_model"].builtin_package == "classify.models"
+    assert "lenet" in registry.names("classifier_model") and "linear" in registry.names("classifier_head")
+    with pytest.raises(UserError, match="Unknown plugin family 'nope'"):
+        registry.names("nope")

@@ -13,7 +13,7 @@ def add_parser(subparsers) -> None:
 def _run(args) -> int:
     from faceswap import registry
 
-    for family in registry.FAMILIES.values():
+    for family in registry.families().values():
         print(f"{family.name}: {family.description} (entry point group {family.entry_point_group})")
         for name in registry.names(family.name):
             print(f"  {name:<20} {registry.source(family.name, name)}")
