@@ -113,6 +113,11 @@ def test_predict_takes_arrays_from_python(trained):
         assert prediction.top[0][0] == from_path.label
         assert prediction.probability == pytest.approx(from_path.probability, abs=1e-5)
     assert classify.predict(trained["run"], grey, threads=1)[0].label == from_path.label  # one array alone
+    from PIL import Image
+
+    from_pil, from_pil_rgb = classify.predict(trained["run"], [Image.fromarray(grey), Image.fromarray(grey).convert("RGB")], threads=1)
+    assert from_pil.image == "<PIL image 0>" and from_pil.label == from_pil_rgb.label == from_path.label
+    assert from_pil.probability == pytest.approx(from_path.probability, abs=1e-5)
     with pytest.raises(UserError, match="has shape \\(2, 3, 4, 5\\); pass HxW grey or HxWx3 RGB"):
         classify.predict(trained["run"], [np.zeros((2, 3, 4, 5), np.uint8)])
 
