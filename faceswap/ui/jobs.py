@@ -20,9 +20,9 @@ from faceswap.ui.jobstate import log_lines, progress_percent, read_state, write_
 from faceswap.ui.workspace import Workspace
 
 ACTIVE = ("starting", "running")
-# how each program is started with this Python (classify has no __main__ module; its console script does the same)
+# how each program is started with this Python
 PROGRAMS = {"faceswap": ["-m", "faceswap"],
-            "classify": ["-c", "import sys; from classify.cli import main; sys.exit(main())"]}
+            "classify": ["-m", "classify"]}
 
 
 class JobStore:
