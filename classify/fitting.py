@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -92,18 +93,9 @@ def _save_every(config: TrainClassifierConfig, train_size: int) -> int:
 
 
 def _engine_config(config: TrainClassifierConfig, has_val: bool, train_size: int):
-    from faceswap.engine import TrainConfig
-
-    return TrainConfig(
-        out_dir=config.out, epochs=config.epochs, max_minutes=config.max_minutes, batch_size=config.batch_size,
-        num_workers=config.num_workers, lr=config.lr, optimizer="adamw", weight_decay=config.weight_decay,
-        schedule=config.schedule, device=config.device, threads=config.threads, seed=config.seed,
-        compile=config.compile, channels_last=config.channels_last, precision=config.precision,
-        grad_clip=config.grad_clip, warmup_steps=config.warmup,
-        deterministic=config.deterministic, best_metric="val_accuracy" if has_val else "val_loss",
-        best_mode="max" if has_val else "min", resume=config.resume, progress=config.progress,
-        keep_last=2, save_every=_save_every(config, train_size),
-    )
+    """The nested engine settings with the run folder, the best-checkpoint metric and the save interval filled in."""
+    return replace(config.engine, out_dir=config.out, best_metric="val_accuracy" if has_val else "val_loss",
+                   best_mode="max" if has_val else "min", save_every=_save_every(config, train_size))
 
 
 class _ShowRun:

@@ -316,7 +316,9 @@ def test_every_setting_has_help_text_and_a_cli_flag():
     args = parser.parse_args(["--max-steps", "7", "--precision", "bf16", "--no-progress", "--grad-clip", "1.5"])
     assert from_args(TrainConfig, args) == TrainConfig(max_steps=7, precision="bf16", progress=False, grad_clip=1.5)
     with pytest.raises(UserError, match="batch_size"):
-        TrainConfig(batch_size=0)
+        TrainConfig(batch_size=-1)  # 0 is auto, which a stage resolves before training
+    with pytest.raises(UserError, match="num_workers"):
+        TrainConfig(num_workers=-2)  # -1 is auto, likewise
 
 
 def test_bad_weights_file_is_a_user_error(tmp_path):

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 ORDER = 20
 
 
 def add_parser(subparsers) -> None:
-    from faceswap.config import add_arguments
+    from faceswap.config import add_arguments, settings
     from faceswap.swap.config import SwapTrainConfig
 
     parser = subparsers.add_parser(
@@ -22,9 +21,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("-m", "--model-dir", dest="model_dir", metavar="MODEL_DIR", help="model folder to write (or --resume)")
     parser.add_argument("--config", help="JSON file of settings (flags override it)")
     add_arguments(parser, SwapTrainConfig, skip=("faces_a", "faces_b", "model_dir", "batch_size"))
-    batch_field = next(field for field in dataclasses.fields(SwapTrainConfig) if field.name == "batch_size")
     parser.add_argument("--batch-size", dest="batch_size", metavar="{auto,N}", type=_batch_size,
-                        help=f"{batch_field.metadata['help']} (default: auto)")
+                        help=f"{settings(SwapTrainConfig)['batch_size'].help} (default: auto)")
     parser.set_defaults(run=_run)
 
 

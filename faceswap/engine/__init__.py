@@ -13,12 +13,30 @@ numpy, torch) are restored. Randomness drawn from those RNGs in the main process
 or on the device is therefore replayed exactly. With num_workers > 0, draw augmentation
 randomness from a generator seeded per sample (a dataset may define ``set_epoch(epoch)``; the
 engine calls it before each epoch).
-"""
-from faceswap.engine.callbacks import Callback, EveryNSteps
-from faceswap.engine.checkpoint import best_model_path, latest_model_path, load_model_weights
-from faceswap.engine.config import TrainConfig
-from faceswap.engine.seeding import seed_everything
-from faceswap.engine.trainer import Trainer
 
-__all__ = ["Callback", "EveryNSteps", "TrainConfig", "Trainer", "best_model_path", "latest_model_path",
-           "load_model_weights", "seed_everything"]
+Names resolve lazily, so that stage configs can import ``faceswap.engine.config`` (no torch)
+while a CLI builds its parsers.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Callback": "faceswap.engine.callbacks",
+    "EveryNSteps": "faceswap.engine.callbacks",
+    "best_model_path": "faceswap.engine.checkpoint",
+    "latest_model_path": "faceswap.engine.checkpoint",
+    "load_model_weights": "faceswap.engine.checkpoint",
+    "TrainConfig": "faceswap.engine.config",
+    "seed_everything": "faceswap.engine.seeding",
+    "Trainer": "faceswap.engine.trainer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'faceswap.engine' has no attribute '{name}'")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -1,4 +1,9 @@
-"""TrainConfig: every engine setting, with its default and help text in one place."""
+"""TrainConfig: every engine setting, with its default and help text in one place.
+
+Stage configs (swap, classify) hold one TrainConfig (faceswap.config.nested) rather than copying
+these fields; a stage may keep batch_size 0 or num_workers -1 there as "auto", which it resolves
+to real values before it hands the config to the Trainer.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,8 +18,8 @@ class TrainConfig:
     epochs: int | None = field(default=10, metadata={"help": "passes over the training data (None: no limit)"})
     max_steps: int | None = field(default=None, metadata={"help": "stop after this many optimiser steps"})
     max_minutes: float | None = field(default=None, metadata={"help": "stop after this many minutes of training"})
-    batch_size: int = field(default=32, metadata={"help": "examples per batch and per process"})
-    num_workers: int = field(default=0, metadata={"help": "DataLoader worker processes (0: load in the main process)"})
+    batch_size: int = field(default=32, metadata={"help": "examples per batch and per process (0: auto, for a stage that picks it)"})
+    num_workers: int = field(default=0, metadata={"help": "DataLoader worker processes (0: load in the main process; -1: auto, for a stage that picks it)"})
     shuffle: bool = field(default=True, metadata={"help": "shuffle the training data each epoch"})
     drop_last: bool = field(default=False, metadata={"help": "drop the last incomplete training batch of each epoch"})
     lr: float = field(default=1e-3, metadata={"help": "peak learning rate"})
@@ -51,12 +56,14 @@ class TrainConfig:
     find_unused_parameters: bool = field(default=False, metadata={"help": "DDP: allow parameters without gradient in a step"})
 
     def __post_init__(self) -> None:
-        positive = {"batch_size": self.batch_size, "grad_accum": self.grad_accum, "log_every": self.log_every,
+        positive = {"grad_accum": self.grad_accum, "log_every": self.log_every,
                     "keep_last": self.keep_last, "nan_max_bad_steps": self.nan_max_bad_steps,
                     "snapshot_every": self.snapshot_every, "lr_step_every": self.lr_step_every}
         for name, value in positive.items():
             if value < 1:
                 raise UserError(f"{name} must be at least 1, not {value}.")
+        if self.batch_size < 0:
+            raise UserError(f"batch_size must be at least 1 (or 0: auto), not {self.batch_size}.")
         for name in ("epochs", "max_steps", "eval_every", "save_every"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -69,5 +76,7 @@ class TrainConfig:
             raise UserError(f"lr must be positive, not {self.lr}.")
         if not 0 < self.nan_lr_factor <= 1:
             raise UserError(f"nan_lr_factor must be in (0, 1], not {self.nan_lr_factor}.")
-        if self.num_workers < 0 or self.warmup_steps < 0 or self.threads < 0:
-            raise UserError("num_workers, warmup_steps and threads must not be negative.")
+        if self.num_workers < -1:
+            raise UserError(f"num_workers must be at least 0 (or -1: auto), not {self.num_workers}.")
+        if self.warmup_steps < 0 or self.threads < 0:
+            raise UserError("warmup_steps and threads must not be negative.")

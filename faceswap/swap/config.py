@@ -4,11 +4,50 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from faceswap.config import Shown, flat_settings, nested
+from faceswap.engine.config import TrainConfig
 from faceswap.errors import UserError
 
+# The engine settings `faceswap train` shows, under swap's names, defaults and help where they differ
+# from the engine's (TrainConfig declares them once); the stage resolves the auto values (batch size
+# 0, workers -1, threads 0, save_every unset) before training.
+ENGINE_SETTINGS = {
+    "max_steps": Shown("steps", 100_000, "stop after this many steps in all (counting earlier runs when resuming)"),
+    "max_minutes": Shown("minutes", None, "stop after this many minutes of this run"),
+    "batch_size": Shown(default=0, help="face pairs (one of A, one of B) per step and per process; auto (or 0): 8 on "
+                        "the CPU, on a GPU the largest power of two whose training step fits in memory (found by "
+                        "doubling); a resumed run keeps its batch size"),
+    "lr": Shown(default=5e-4, help="learning rate"),
+    "schedule": Shown(help="learning-rate schedule"),
+    "warmup_steps": Shown(),
+    "grad_clip": Shown(),
+    "precision": Shown(help="auto: bf16/fp16 on CUDA, fp32 elsewhere"),
+    "device": Shown(help="auto, cpu, cuda, cuda:N or mps"),
+    "threads": Shown(help="torch CPU threads (0: auto, half the CPU cores when training on the CPU)"),
+    "compile": Shown(help="torch.compile the model and loss (the first steps are slow while it compiles; needs g++ "
+                     "on the CPU, Triton on a GPU)"),
+    "channels_last": Shown(help="channels-last (NHWC) weights and activations: faster convolutions on recent GPUs "
+                           "with bf16/fp16"),
+    "num_workers": Shown(default=-1, help="DataLoader worker processes reading faces from the face cache (-1: auto, "
+                         "0 on the CPU, 2 on a GPU)"),
+    "seed": Shown(help="seed for weights, data order and augmentation"),
+    "deterministic": Shown(help="deterministic kernels (slower; exact resume)"),
+    "resume": Shown(help="continue the training in model_dir"),
+    "log_every": Shown(help="log training metrics every this many steps"),
+    "eval_every": Shown(default=250, help="validate on the held-out faces every this many steps"),
+    "save_every": Shown(help="save the model, a checkpoint and a preview every this many steps (default: 500 on the "
+                        "CPU; on a GPU by --save-minutes alone)"),
+    "save_minutes": Shown(default=10.0, help="also save when this many minutes have passed since the last save"),
+    "keep_last": Shown(help="step checkpoints to keep"),
+    "progress": Shown(),
+}
 
+
+@flat_settings
 @dataclass(frozen=True)
 class SwapTrainConfig:
+    """Face-swap training settings; the engine's are in ``engine`` and also read and set flat
+    (``config.batch_size``, ``SwapTrainConfig(..., batch_size=8)``)."""
     faces_a: str = field(default="", metadata={"help": "faces folder of person A (the output of `faceswap extract`)"})
     faces_b: str = field(default="", metadata={"help": "faces folder of person B"})
     model_dir: str = field(default="", metadata={"help": "folder for the model, its checkpoints and previews"})
@@ -17,37 +56,12 @@ class SwapTrainConfig:
     encoder_widths: tuple[int, ...] = field(default=(), metadata={"help": "encoder channel widths (empty: the preset's)"})
     bottleneck: int = field(default=0, metadata={"help": "dense bottleneck size (0: the preset's)"})
     decoder_widths: tuple[int, ...] = field(default=(), metadata={"help": "decoder channel widths, one fewer than the encoder's (empty: the preset's)"})
-    steps: int | None = field(default=100_000, metadata={"help": "stop after this many steps in all (counting earlier runs when resuming)"})
-    minutes: float | None = field(default=None, metadata={"help": "stop after this many minutes of this run"})
-    batch_size: int = field(default=0, metadata={"help": "face pairs (one of A, one of B) per step and per process; auto "
-                            "(or 0): 8 on the CPU, on a GPU the largest power of two whose training step fits in memory "
-                            "(found by doubling); a resumed run keeps its batch size"})
-    lr: float = field(default=5e-4, metadata={"help": "learning rate"})
-    schedule: Literal["constant", "cosine", "step"] = field(default="constant", metadata={"help": "learning-rate schedule"})
-    warmup_steps: int = field(default=0, metadata={"help": "linear learning-rate warm-up steps"})
-    grad_clip: float | None = field(default=None, metadata={"help": "clip the gradient norm to this value"})
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = field(default="auto", metadata={"help": "auto: bf16/fp16 on CUDA, fp32 elsewhere"})
-    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda, cuda:N or mps"})
-    threads: int = field(default=0, metadata={"help": "torch CPU threads (0: auto, half the CPU cores when training on the CPU)"})
-    compile: bool = field(default=False, metadata={"help": "torch.compile the model and loss (the first steps are slow while it compiles; needs g++ on the CPU, Triton on a GPU)"})
-    channels_last: bool = field(default=False, metadata={"help": "channels-last (NHWC) weights and activations: faster convolutions on recent GPUs with bf16/fp16"})
+    engine: TrainConfig = nested(TrainConfig, ENGINE_SETTINGS, hidden={"epochs": None, "optimizer": "adam"})
     faces_on_device: Literal["auto", "on", "off"] = field(default="auto", metadata={"help": "keep the training faces on "
                                  "the training device as uint8 and index batches there: auto does on a GPU when they fit in "
                                  "30%% of its free memory (else DataLoader workers read ahead into pinned memory)"})
-    num_workers: int = field(default=-1, metadata={"help": "DataLoader worker processes reading faces from the face cache (-1: auto, 0 on the CPU, 2 on a GPU)"})
-    seed: int = field(default=0, metadata={"help": "seed for weights, data order and augmentation"})
-    deterministic: bool = field(default=False, metadata={"help": "deterministic kernels (slower; exact resume)"})
-    resume: bool = field(default=False, metadata={"help": "continue the training in model_dir"})
-    log_every: int = field(default=50, metadata={"help": "log training metrics every this many steps"})
-    eval_every: int = field(default=250, metadata={"help": "validate on the held-out faces every this many steps"})
-    save_every: int | None = field(default=None, metadata={"help": "save the model, a checkpoint and a preview every this "
-                                   "many steps (default: 500 on the CPU; on a GPU by --save-minutes alone)"})
-    save_minutes: float | None = field(default=10.0, metadata={"help": "also save when this many minutes have passed since "
-                                       "the last save"})
-    keep_last: int = field(default=3, metadata={"help": "step checkpoints to keep"})
     timelapse: str | None = field(default=None, metadata={"help": "also keep every preview in this folder, named by step"})
     preview_faces: int = field(default=4, metadata={"help": "rows of the preview grid (held-out faces per person)"})
-    progress: bool = field(default=True, metadata={"help": "show a progress bar (on a terminal)"})
     # Data
     min_faces: int = field(default=20, metadata={"help": "refuse a side with fewer faces than this"})
     val_fraction: float = field(default=0.1, metadata={"help": "share of each side's faces held out for validation and previews"})
@@ -86,14 +100,10 @@ class SwapTrainConfig:
             if not getattr(self, name):
                 flag = {"faces_a": "-A FACES_A", "faces_b": "-B FACES_B", "model_dir": "-m MODEL_DIR"}[name]
                 raise UserError(f"Training needs the {name.replace('_', ' ')} folder; pass {flag}.")
-        if self.steps is not None and self.steps < 1:
-            raise UserError(f"--steps must be at least 1, not {self.steps}.")
         if self.minutes is not None and self.minutes <= 0:
             raise UserError(f"--minutes must be positive, not {self.minutes}.")
-        if self.batch_size < 0 or self.preview_faces < 1 or self.min_faces < 2:
-            raise UserError("--batch-size must be auto or at least 1, --preview-faces at least 1, --min-faces at least 2.")
-        if (self.save_every is not None and self.save_every < 1) or (self.save_minutes is not None and self.save_minutes <= 0):
-            raise UserError("--save-every must be at least 1 and --save-minutes positive (or leave them unset).")
+        if self.preview_faces < 1 or self.min_faces < 2:  # batch size, save_every and the like: TrainConfig checks
+            raise UserError("--preview-faces must be at least 1 and --min-faces at least 2.")
         if not 0 < self.val_fraction < 0.5:
             raise UserError(f"--val-fraction must be between 0 and 0.5, not {self.val_fraction}.")
         if self.segmenter_steps < 1 or (self.segmenter_minutes is not None and self.segmenter_minutes <= 0):

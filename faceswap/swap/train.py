@@ -181,19 +181,11 @@ def paired(faces_a: torch.Tensor, faces_b: torch.Tensor) -> TensorDataset:
 
 
 def _engine_config(config: SwapTrainConfig, model_dir: Path, pairs: int):
-    from faceswap.engine import TrainConfig
-
+    """The nested engine settings with swap's auto values resolved and the run folder filled in."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    return TrainConfig(
-        out_dir=str(model_dir / model_files.TRAINING_DIR), epochs=None, max_steps=config.steps,
-        max_minutes=config.minutes, batch_size=config.batch_size, num_workers=_num_workers(config),
-        drop_last=pairs >= config.batch_size * world_size, lr=config.lr, optimizer="adam",
-        schedule=config.schedule, warmup_steps=config.warmup_steps, grad_clip=config.grad_clip,
-        precision=config.precision, device=config.device, threads=_threads(config, world_size), seed=config.seed,
-        compile=config.compile, channels_last=config.channels_last,
-        deterministic=config.deterministic, log_every=config.log_every, eval_every=config.eval_every,
-        save_every=_save_every(config), save_minutes=config.save_minutes, keep_last=config.keep_last, best_metric="val_loss", best_mode="min",
-        resume=config.resume, progress=config.progress)
+    return replace(config.engine, out_dir=str(model_dir / model_files.TRAINING_DIR), num_workers=_num_workers(config),
+                   drop_last=pairs >= config.batch_size * world_size, threads=_threads(config, world_size),
+                   save_every=_save_every(config))
 
 
 def _save_every(config: SwapTrainConfig) -> int | None:
