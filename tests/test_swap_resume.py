@@ -3,7 +3,6 @@ one that was never interrupted (deterministic mode). Both run through the `faces
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
