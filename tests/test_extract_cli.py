@@ -13,6 +13,8 @@ def test_json_summary_and_debug_video(cli, asset, tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
+    # the start line names the detector and where it runs, on stderr, before any work
+    assert result.stderr.splitlines()[0] == "Extracting with centerface on onnxruntime CPUExecutionProvider, threads default."
     summary = json.loads(lines[0])
     assert {k: summary[k] for k in ("frames", "frames_with_faces", "faces", "tracks")} == {"frames": 1, "frames_with_faces": 1, "faces": 5, "tracks": 5}
     assert summary["seconds"] > 0 and summary["fps"] > 0

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-from typing import Iterator
 
 ORDER = 30
 
@@ -45,22 +43,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def show_choices() -> Iterator[None]:
+def show_choices():
     """Convert's start line (device, precision, threads, paste, encoder) and its warnings on stderr, as they happen."""
-    import logging
-    import sys
+    from faceswap.cli.stage_log import shown_on_stderr
 
-    logger = logging.getLogger("faceswap.convert")
-    handler = logging.StreamHandler(sys.stderr)  # this run's stderr (tests swap it per test)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    previous = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False  # printed once, here, even where the root logger has a handler
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous[0])
-        logger.propagate = previous[1]
+    return shown_on_stderr("faceswap.convert")

@@ -27,12 +27,14 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
+    from faceswap.cli.stage_log import shown_on_stderr
     from faceswap.config import from_args
     from faceswap.extract import ExtractConfig, extract
 
     config = from_args(ExtractConfig, args, args.config, input=args.input, output_dir=args.output_dir,
                        progress=False if args.json else None)
-    summary = extract(config)
+    with shown_on_stderr("faceswap.extract"):  # the detector's start line and any fall back to the CPU
+        summary = extract(config)
     if args.json:
         fields = ("frames", "frames_with_faces", "faces", "tracks", "seconds", "fps", "skipped_frames", "warnings")
         print(json.dumps({name: getattr(summary, name) for name in fields}))

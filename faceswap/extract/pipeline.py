@@ -100,6 +100,7 @@ def _remove_contents(folder: Path) -> None:
 
 
 def _extract_locked(config: ExtractConfig, finder: FaceFinder, source_path: str, source_size: int, started: float) -> ExtractSummary:
+    from faceswap.extract.detectors import describe_detector
     from faceswap.video import open_reader
 
     previous = prepare_output(config, source_path, source_size)
@@ -118,6 +119,7 @@ def _extract_locked(config: ExtractConfig, finder: FaceFinder, source_path: str,
             template=finder.template, settings={"config": to_dict(config), "skipped_frames": []})
         Path(config.output_dir).mkdir(parents=True, exist_ok=True)
         write_resolved(config, Path(config.output_dir) / CONFIG_FILE)
+        log.info("Extracting with %s.", describe_detector(config.detector, finder.detector))
         frames_done = _run(config, finder, reader, alignments, total=max(info.frame_count - start, 0))
     seconds = time.perf_counter() - started
     warnings = []
