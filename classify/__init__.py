@@ -10,7 +10,7 @@ sits on any model. Names resolve lazily so that ``import classify`` stays cheap.
 """
 from __future__ import annotations
 
-from typing import Any
+from faceswap.lazy import lazy_getattr
 
 _EXPORTS = {
     "TrainClassifierConfig": "classify.settings",
@@ -35,9 +35,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'classify' has no attribute '{name}'")
-    import importlib
-
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

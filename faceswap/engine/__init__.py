@@ -19,8 +19,7 @@ while a CLI builds its parsers.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from faceswap.lazy import lazy_getattr
 
 _EXPORTS = {
     "Callback": "faceswap.engine.callbacks",
@@ -36,7 +35,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'faceswap.engine' has no attribute '{name}'")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

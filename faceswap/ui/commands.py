@@ -40,22 +40,21 @@ class TrainRequest(BaseModel):
     resume: bool = False
 
 
-class ConvertRequest(BaseModel):
+class SwapChoices(BaseModel):
+    """What a one-frame preview and a whole-video convert share."""
     input: str
     model: str
-    output: str
     alignments: str | None = None
     mask: Literal[MASKS] = "auto"  # type: ignore[valid-type]
     color: Literal[COLOURS] = "mean_std_lab"  # type: ignore[valid-type]
 
 
-class PreviewRequest(BaseModel):
-    input: str
-    model: str
+class PreviewRequest(SwapChoices):
     frame: int = Field(default=0, ge=0)
-    alignments: str | None = None
-    mask: Literal[MASKS] = "auto"  # type: ignore[valid-type]
-    color: Literal[COLOURS] = "mean_std_lab"  # type: ignore[valid-type]
+
+
+class ConvertRequest(SwapChoices):
+    output: str
 
 
 class EvaluateRequest(BaseModel):

@@ -14,8 +14,9 @@ does not load PyAV or OpenCV.
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from faceswap.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from faceswap.video.info import Frame, VideoInfo
@@ -32,7 +33,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'faceswap.video' has no attribute '{name}'")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
