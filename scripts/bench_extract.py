@@ -15,8 +15,8 @@ Prints, for the default plugins on WolfgangLanger_Pexels.mp4 (472 frames, 640x36
     every-frame run, in % of the eye distance, and frames whose face was lost);
   * 1 vs 2 threads;
   * with --memory: peak RSS for the video repeated 4 times / a single pass (goal <= 1.1);
-  * with --png: CPU time and size per crop and mask for the PNG settings extract uses and the
-    ones it was chosen over (thread CPU time, so a busy machine changes the figures little).
+  * with --png: CPU time and size per crop and mask for the JPEG and PNG settings extract uses
+    and the ones they were chosen over (thread CPU time, so a busy machine changes the figures little).
 """
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def png_costs(video: str, config, frames: int = 120) -> dict:
     import cv2
 
     from faceswap.extract import FaceFinder
-    from faceswap.extract.writer.output import FACES, MASKS, png_settings
+    from faceswap.extract.writer.output import FACES, MASKS, encode_settings
     from faceswap.video import open_reader
 
     finder, images = FaceFinder(config), {FACES: [], MASKS: []}
@@ -144,14 +144,18 @@ def png_costs(video: str, config, frames: int = 120) -> dict:
                 images[MASKS].append(finder.mask(face, crop))
     fast_filters = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FAST_FILTERS]
     up_filter = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
-    candidates = {"extract": None, "level 1, fast filter set (before)": fast_filters, "level 1, Up filter": up_filter,
-                  "level 3": [cv2.IMWRITE_PNG_COMPRESSION, 3]}
+    extract_png, extract_jpg = encode_settings()["png"][1], encode_settings()["jpg"][1]
+    candidates = {"extract jpg (default)": (".jpg", extract_jpg, extract_jpg), "extract png": (".png", extract_png, encode_settings()[MASKS][1]),
+                  "png level 1, fast filter set (before)": (".png", fast_filters, fast_filters), "png level 1, Up filter": (".png", up_filter, up_filter),
+                  "png level 3": (".png", [cv2.IMWRITE_PNG_COMPRESSION, 3], [cv2.IMWRITE_PNG_COMPRESSION, 3])}
     results = {}
-    for label, params in candidates.items():
+    for label, (suffix, face_params, mask_params) in candidates.items():
         for kind, pictures in images.items():
+            if kind == MASKS and suffix != ".png":
+                continue  # masks are always PNG
             started, size = time.thread_time(), 0
             for picture in pictures:
-                size += len(cv2.imencode(".png", picture, params or png_settings()[kind])[1])
+                size += len(cv2.imencode(suffix, picture, face_params if kind == FACES else mask_params)[1])
             results[f"{kind}: {label}"] = {"cpu_ms": round(1000 * (time.thread_time() - started) / len(pictures), 2),
                                            "kib": round(size / len(pictures) / 1024, 1)}
     return results

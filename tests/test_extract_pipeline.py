@@ -140,7 +140,7 @@ def test_non_empty_faces_folder_is_refused_then_overwritten(asset, tmp_path):
     with pytest.raises(UserError, match="not empty"):
         extract(config)
     extract(ExtractConfig(input=config.input, output_dir=str(out), progress=False, overwrite=True, select="all"))
-    assert len(list((out / "faces").glob("*.png"))) == 5
+    assert len(list((out / "faces").glob("*.jpg"))) == 5
 
 
 def test_every_third_frame_follows_the_face_in_between(asset, extracted_faces, tmp_path):
@@ -185,3 +185,16 @@ def test_image_folder_keeps_file_names(asset, tmp_path):
     assert [frame.name for frame in found.frames] == ["frame1.png", "frame2.png", "frame10.jpg"]
     assert [len(frame.faces) for frame in found.frames] == [1, 1, 5] and summary.faces == 7
     assert found.source.kind == "images"
+
+
+def test_face_format_png_keeps_faces_lossless_and_resume_keeps_the_format(asset, cli, tmp_path):
+    out = tmp_path / "png_faces"
+    done = cli("faceswap", "extract", "-i", str(asset("image_multi_face")), "-o", str(out), "--select", "all", "--face-format", "png")
+    assert done.returncode == 0, done.stderr
+    faces = [face for _, face in alignments_file.load(out).faces()]
+    assert len(faces) == 5 and all(face.face_file.endswith(".png") and face.mask_file.endswith(".png") for face in faces)
+    assert all(cv2.imread(str(out / face.face_file)) is not None for face in faces)
+    refused = cli("faceswap", "extract", "-i", str(asset("image_multi_face")), "-o", str(out), "--resume", "--face-format", "jpg")
+    assert refused.returncode != 0 and "face_format" in refused.stderr
+    with pytest.raises(UserError, match="--face-format must be jpg or png"):
+        ExtractConfig(face_format="webp")

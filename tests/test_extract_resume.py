@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
+from _image_files import is_whole_image
+
 from faceswap.align import alignments as alignments_file
 from faceswap.extract import ExtractConfig, extract
 
@@ -48,7 +50,7 @@ def test_resume_after_kill_matches_an_uninterrupted_run(asset, extracted_faces, 
     for (_, a), (_, b) in zip(resumed_faces, reference_faces):
         assert a.track_id == b.track_id and a.face_file == b.face_file
         assert np.allclose(a.landmarks_array(), b.landmarks_array(), atol=0.01)
-    on_disk = sorted(p.name for p in (out / "faces").glob("*.png"))
+    on_disk = sorted(p.name for p in (out / "faces").glob("*.jpg"))
     assert on_disk == sorted(Path(face.face_file).name for _, face in reference_faces)  # nothing lost, nothing twice
     for name in on_disk[::9]:
         resumed_crop = cv2.imread(str(out / "faces" / name)).astype(np.int16)
@@ -99,7 +101,7 @@ def test_a_full_disk_mid_run_leaves_only_whole_images_and_resumes(asset, tmp_pat
         extract(config)
     monkeypatch.setattr(pathlib.Path, "write_bytes", real_write)
     images = list((out / "faces").iterdir()) + list((out / "masks").iterdir())
-    assert images and all(p.suffix == ".png" and cv2.imread(str(p), cv2.IMREAD_UNCHANGED) is not None for p in images)
+    assert images and all(is_whole_image(p) for p in images)
     extract(replace(config, resume=True))
     finished = load(out)
     assert finished.complete and len(finished.faces()) == 72

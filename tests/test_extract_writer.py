@@ -13,7 +13,7 @@ import pytest
 from faceswap.align.alignments import FILE_NAME, Alignments, SourceInfo
 from faceswap.errors import UserError
 from faceswap.extract import FaceFinder
-from faceswap.extract.writer.output import FacesWriter
+from faceswap.extract.writer.output import WRITER_NICE, FacesWriter
 from faceswap.video import open_reader
 
 
@@ -76,8 +76,24 @@ def test_a_checkpoint_returns_at_once_and_is_saved_when_its_images_are(found, tm
     frame, faces = frames[5]
     crop, mask = finder.crop(frame.image, faces[0]), finder.mask(faces[0], finder.crop(frame.image, faces[0]))
     face_file, mask_file = (finished["frames"][5]["faces"][0][key] for key in ("face_file", "mask_file"))
-    assert np.array_equal(cv2.imread(str(tmp_path / face_file)), crop)  # lossless, whatever the PNG settings
-    assert np.array_equal(cv2.imread(str(tmp_path / mask_file), cv2.IMREAD_UNCHANGED), mask)
+    assert face_file.endswith(".jpg") and mask_file.endswith(".png")
+    assert cv2.PSNR(cv2.imread(str(tmp_path / face_file)), crop) > 40  # JPEG quality 95, no chroma subsampling
+    assert np.array_equal(cv2.imread(str(tmp_path / mask_file), cv2.IMREAD_UNCHANGED), mask)  # masks stay lossless
+
+
+def test_png_faces_are_lossless(found, tmp_path):
+    finder, frames = found
+    writer = FacesWriter(tmp_path, _alignments(finder), face_format="png")
+    try:
+        for frame, faces in frames[:2]:
+            writer.add(frame, faces, finder)
+        writer.finish()
+    finally:
+        writer.close()
+    frame, faces = frames[1]
+    face_file = json.loads((tmp_path / FILE_NAME).read_text())["frames"][1]["faces"][0]["face_file"]
+    assert face_file.endswith(".png")
+    assert np.array_equal(cv2.imread(str(tmp_path / face_file)), finder.crop(frame.image, faces[0]))  # whatever the PNG settings
 
 
 def test_a_checkpoint_whose_image_failed_is_never_saved(found, tmp_path, monkeypatch):
@@ -103,3 +119,15 @@ def test_a_checkpoint_whose_image_failed_is_never_saved(found, tmp_path, monkeyp
         finally:
             writer.close()
     assert not (tmp_path / FILE_NAME).exists() and not list((tmp_path / "faces").iterdir())
+
+
+def test_writer_threads_yield_the_cores_to_detection(found, tmp_path):
+    import os
+
+    finder, _ = found
+    writer = FacesWriter(tmp_path, _alignments(finder))
+    try:
+        niceness = writer._pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    finally:
+        writer.close()
+    assert niceness == min(19, os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) + WRITER_NICE)  # 19 is the lowest

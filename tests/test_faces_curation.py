@@ -112,7 +112,7 @@ def test_faces_of_one_frame_come_back_in_their_order(asset, tmp_path, capsys):
     remove_faces(folder, [names[0], names[3]])
     assert _listed(folder) == [names[2], names[4]]
     restore_faces(folder, [Path(names[1]).name])
-    restore_faces(folder, ["*_3.png"])
+    restore_faces(folder, ["*_3.jpg"])
     assert _listed(folder) == names[1:]
     code, _, err = _cli(capsys, "list", str(folder), "--trash")
     assert code == 0 and "0 faces listed" not in err and "1 in the trash" in err

@@ -15,12 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from test_swap_resume import _train_args
 from test_swap_support import faces_subset
+from _image_files import is_whole_image
 
 # The default suite kills each stage a few times; FAULT_KILLS=full runs the 20-kill sweep (about 3 minutes here).
 KILLS = ({"extract": 8, "train": 6, "convert": 6} if os.environ.get("FAULT_KILLS") == "full"
@@ -63,8 +63,8 @@ def _temporaries(folder: Path) -> list[str]:
 
 
 def _whole_images(folder: Path) -> None:
-    for path in folder.rglob("*.png"):
-        assert cv2.imread(str(path), cv2.IMREAD_UNCHANGED) is not None, f"{path} is half-written"
+    for path in [*folder.rglob("*.png"), *folder.rglob("*.jpg")]:
+        assert is_whole_image(path), f"{path} is half-written"
 
 
 @pytest.fixture(scope="module")

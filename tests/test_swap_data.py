@@ -75,7 +75,7 @@ def test_too_few_faces_is_a_user_error(tmp_path, extracted_faces, small_faces):
 
 def test_wrong_size_and_wrong_template_are_user_errors(tmp_path, extracted_faces, small_faces):
     resized = faces_subset(extracted_faces["b"], tmp_path / "resized", 24)
-    face_path = sorted((resized / "faces").glob("*.png"))[3]
+    face_path = sorted((resized / "faces").glob("*.jpg"))[3]
     cv2.imwrite(str(face_path), cv2.resize(cv2.imread(str(face_path)), (200, 200)))
     with pytest.raises(UserError, match="200x200"):
         _train(tmp_path, small_faces["a"], resized)

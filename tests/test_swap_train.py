@@ -69,7 +69,7 @@ def test_model_folder_describes_itself(trained_swap_model, extracted_faces):
     assert isinstance(info, ModelInfo) and info.resolution == 64 and info.template.fits(template)
     assert not model.training
     crops = torch.from_numpy(np.stack([cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-                                       for path in sorted((extracted_faces["a"] / "faces").glob("*.png"))[:3]]))
+                                       for path in sorted((extracted_faces["a"] / "faces").glob("*.jpg"))[:3]]))
     faces = crops.permute(0, 3, 1, 2).float() / 255
     swapped, masks = model.swap(faces, "a2b")
     assert swapped.shape == (3, 3, 64, 64) and masks.shape == (3, 1, 64, 64)

@@ -6,7 +6,8 @@ Batch use (what ``faceswap extract`` runs)::
     summary = extract(ExtractConfig(input="talk.mp4", output_dir="faces_a"))
     # ExtractSummary(frames, frames_with_faces, faces, tracks, seconds, fps, skipped_frames, warnings, output_dir)
 
-writes into ``output_dir``: ``faces/NNNNNN_K.png`` (aligned BGR crops, ``size`` pixels),
+writes into ``output_dir``: ``faces/NNNNNN_K.jpg`` (aligned BGR crops, ``size`` pixels; ``.png``
+with ``face_format="png"``),
 ``masks/NNNNNN_K.png`` (single-channel uint8 face masks in crop pixels),
 ``alignments.json`` (``faceswap.align.alignments``; one FrameRecord per frame read, with or
 without faces) and ``extract_config.json`` (the resolved settings).

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from faceswap.errors import UserError
 from faceswap.runtime import check_device_name
@@ -30,6 +31,7 @@ class ExtractConfig:
     smooth_min_cutoff: float = field(default=1.0, metadata={"help": "One-Euro cutoff in Hz at rest: lower removes more jitter"})
     smooth_beta: float = field(default=30.0, metadata={"help": "One-Euro speed coefficient: higher follows fast motion with less lag"})
     size: int = field(default=256, metadata={"help": "aligned face size in pixels"})
+    face_format: Literal["jpg", "png"] = field(default="jpg", metadata={"help": "file format of the aligned faces: jpg (quality 95, full colour resolution: visually lossless, 4x smaller and 6x faster to write and read than png) or png (lossless); masks are always png"})
     coverage: float = field(default=0.85, metadata={"help": "how much of the crop the face fills (template coverage)"})
     every: int = field(default=1, metadata={"help": "run the detector on every Nth frame and follow faces (optical flow) in between"})
     resume: bool = field(default=False, metadata={"help": "continue an interrupted run in the same faces folder"})
@@ -51,5 +53,7 @@ class ExtractConfig:
             raise UserError(f"--score-threshold must be between 0 and 1, not {self.score_threshold}.")
         if not 0.1 <= self.coverage <= 2.0:
             raise UserError(f"--coverage must be between 0.1 and 2, not {self.coverage}.")
+        if self.face_format not in ("jpg", "png"):
+            raise UserError(f"--face-format must be jpg or png, not {self.face_format!r}.")
         if self.resume and self.overwrite:
             raise UserError("--resume and --overwrite contradict each other; pick one.")

@@ -1,7 +1,7 @@
 """``extract(config)``: find faces in a video, an image or an image folder and write aligned
 faces, masks and the alignments file into the faces folder.
 
-Decoding runs on its own thread, the detector on batches, PNG encoding on writer threads;
+Decoding runs on its own thread, the detector on batches, image encoding on writer threads;
 the alignments file is saved every ``save_every`` frames (complete=False) so ``--resume``
 continues an interrupted run, and once more at the end with complete=True.
 """
@@ -136,7 +136,7 @@ def _run(config: ExtractConfig, finder: FaceFinder, reader, alignments: Alignmen
     """Stream frames through the finder into the writer; returns the frames done in this run."""
     from tqdm import tqdm
 
-    writer = FacesWriter(config.output_dir, alignments)
+    writer = FacesWriter(config.output_dir, alignments, face_format=config.face_format)
     debug = _debug_video(config, reader.info)
     frames_done, since_checkpoint = 0, 0
     try:

@@ -14,7 +14,8 @@ from faceswap.folder_lock import LOCK_FILE
 CONFIG_FILE = "extract_config.json"
 # Settings that change what is found: a resumed run must use the same ones.
 RESULT_SETTINGS = ("detector", "aligner", "masker", "min_face_size", "score_threshold", "detect_size", "select",
-                   "smooth", "smooth_min_cutoff", "smooth_beta", "size", "coverage", "every")
+                   "smooth", "smooth_min_cutoff", "smooth_beta", "size", "coverage", "every",
+                   "face_format")
 
 
 def prepare_output(config: ExtractConfig, source_path: str, source_size: int) -> Alignments | None:
@@ -73,8 +74,8 @@ def _drop_files_after_checkpoint(out: Path, previous: Alignments) -> None:
     the resumed run writes them again, once."""
     kept = {face.face_file for _, face in previous.faces()} | {face.mask_file for _, face in previous.faces()}
     for folder in (FACES, MASKS):
-        for path in (out / folder).glob("*.png"):
-            if f"{folder}/{path.name}" not in kept:
+        for path in (out / folder).glob("*"):
+            if path.is_file() and not path.name.startswith(".") and f"{folder}/{path.name}" not in kept:
                 path.unlink()
         for partial in (out / folder).glob(f".*{PARTIAL_SUFFIX}"):  # a write the kill cut short
             partial.unlink()
