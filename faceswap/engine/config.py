@@ -1,6 +1,6 @@
 """TrainConfig: every engine setting, with its default and help text in one place.
 
-Stage configs (swap, classify) hold one TrainConfig (faceswap.config.nested) rather than copying
+Stage configs (swap, segment, classify) hold one TrainConfig (faceswap.config.nested) rather than copying
 these fields; a stage may keep batch_size 0 or num_workers -1 there as "auto", which it resolves
 to real values before it hands the config to the Trainer.
 """

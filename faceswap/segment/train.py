@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -91,16 +92,11 @@ def _threads(config: SegmentTrainConfig) -> int:
 
 
 def _engine_config(config: SegmentTrainConfig, out: Path, count: int):
-    from faceswap.engine import TrainConfig
-
+    """The nested engine settings with the run folder, the schedule and the auto thread count filled in."""
     steps = config.steps
-    return TrainConfig(
-        out_dir=str(out / files.TRAINING_DIR), epochs=None, max_steps=steps, max_minutes=config.minutes,
-        batch_size=config.batch_size, drop_last=count >= config.batch_size, lr=config.lr, optimizer="adamw",
-        weight_decay=1e-4, schedule="cosine" if steps else "constant", warmup_steps=min(100, (steps or 1000) // 10),
-        min_lr_ratio=0.05, device=config.device, threads=_threads(config), seed=config.seed, log_every=50,
-        eval_every=config.eval_every, save_every=config.save_every, keep_last=2, best_metric="val_iou", best_mode="max",
-        resume=config.resume, progress=config.progress)
+    return replace(config.engine, out_dir=str(out / files.TRAINING_DIR), drop_last=count >= config.batch_size,
+                   schedule="cosine" if steps else "constant", warmup_steps=min(100, (steps or 1000) // 10),
+                   threads=_threads(config))
 
 
 class SegmenterExporter:
