@@ -157,7 +157,7 @@ def _evaluate(swapped: Path, reference: Path, faces_b: Path, model_dir: Path, re
     """Evaluate the swapped video (identity against B's faces when dlib is installed; the 68-point
     expression check only when its opt-in model was fetched) and return the quality lines."""
     from faceswap.evaluate.report import evaluate, write_report
-    from faceswap.identity._dlib import INSTALL_HINT, is_available
+    from faceswap.identity.dlib_support import INSTALL_HINT, is_available
 
     if report_json.is_file() and report_text.is_file() and report_json.stat().st_mtime >= swapped.stat().st_mtime:
         saved = read_json(report_json, "evaluate report").get("quality")

@@ -96,13 +96,13 @@ def measure(config, data, stored_size: int, steps: int, warmup: int) -> float:
     from bench_train import StepClock, build_task
 
     from faceswap.engine import Trainer
-    from faceswap.swap.train import _engine_config
+    from faceswap.swap.train import engine_config
 
     with tempfile.TemporaryDirectory() as out:
         config = replace(config, model_dir=out, steps=warmup + steps, save_every=10**9, eval_every=10**9,
                          log_every=10**9, progress=False)
         clock = StepClock(warmup)
-        trainer = Trainer(build_task(config, stored_size), _engine_config(config, Path(out), len(data)), callbacks=[clock])
+        trainer = Trainer(build_task(config, stored_size), engine_config(config, Path(out), len(data)), callbacks=[clock])
         trainer.fit(data)
     return clock.steps * config.batch_size / (clock.end - clock.start)
 
@@ -155,12 +155,12 @@ def child_iterate(args) -> dict:
     from faceswap.engine.distributed import dist_info_from_env
     from faceswap.runtime import keep_freed_memory
     from faceswap.swap.data import CachedPairs
-    from faceswap.swap.face_cache import FaceCache, FaceReader, _data_offset
+    from faceswap.swap.face_cache import FaceCache, FaceReader, data_offset
 
     keep_freed_memory()  # as the Trainer does
 
     shape = (args.count, 5, args.size, args.size)
-    cache = FaceCache(Path(args.cache), args.count, args.size, _data_offset(Path(args.cache), shape), "extract", "synthetic")
+    cache = FaceCache(Path(args.cache), args.count, args.size, data_offset(Path(args.cache), shape), "extract", "synthetic")
     rows = list(range(args.count))
     pairs = CachedPairs(FaceReader(cache), rows, FaceReader(cache), rows)
     loader = EpochLoader(pairs, args.batch_size, dist_info_from_env(), shuffle=True, seed=0, drop_last=False,

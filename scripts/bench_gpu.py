@@ -124,7 +124,7 @@ def measure_trainer(config: SwapTrainConfig, faces_a, faces_b, steps: int, warmu
     --faces-on-device), else they are read from host memory by DataLoader workers into pinned memory."""
     from faceswap.engine import Trainer
     from faceswap.swap.device_faces import DevicePairs
-    from faceswap.swap.train import _engine_config, paired
+    from faceswap.swap.train import engine_config, paired
 
     with tempfile.TemporaryDirectory() as out:
         config = replace(config, model_dir=out, steps=warmup + steps, save_every=10**9, eval_every=10**9,
@@ -132,8 +132,8 @@ def measure_trainer(config: SwapTrainConfig, faces_a, faces_b, steps: int, warmu
         rows = range(len(faces_a))
         data = paired(faces_a, faces_b) if faces_on is None else DevicePairs(faces_a.to(faces_on), rows, faces_b.to(faces_on), rows)
         clock = StepClock(warmup)
-        engine_config = replace(_engine_config(config, Path(out), len(data)), **(engine or {}))
-        Trainer(build_task(config, faces_a.shape[-1]), engine_config, callbacks=[clock, *callbacks]).fit(data)
+        engine_settings = replace(engine_config(config, Path(out), len(data)), **(engine or {}))
+        Trainer(build_task(config, faces_a.shape[-1]), engine_settings, callbacks=[clock, *callbacks]).fit(data)
     return clock.steps * config.batch_size / (clock.end - clock.start)
 
 

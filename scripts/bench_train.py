@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from faceswap.align.template import Template  # noqa: E402
 from faceswap.swap.config import SwapTrainConfig  # noqa: E402
 from faceswap.swap.task import SwapTask, build_swap_task  # noqa: E402
-from faceswap.swap.train import _engine_config, paired  # noqa: E402
+from faceswap.swap.train import engine_config, paired  # noqa: E402
 
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}  # cpu: this process's CPU seconds, all threads
@@ -89,7 +89,7 @@ def measure_trainer(config: SwapTrainConfig, faces_a: torch.Tensor, faces_b: tor
         data = paired(faces_a, faces_b)
         task = build_task(config, faces_a.shape[-1])
         clock = StepClock(warmup)
-        trainer = Trainer(task, _engine_config(config, Path(out), len(data)), callbacks=[clock])
+        trainer = Trainer(task, engine_config(config, Path(out), len(data)), callbacks=[clock])
         trainer.fit(data)
     return clock.steps * config.batch_size / (clock.end - clock.start)
 

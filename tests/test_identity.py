@@ -79,13 +79,13 @@ def test_missing_dlib_names_the_extra(monkeypatch):
 
 def test_the_opt_in_landmarks_are_never_fetched_implicitly(monkeypatch):
     from faceswap import assets
-    from faceswap.identity import _dlib
+    from faceswap.identity import dlib_support
 
     monkeypatch.setattr(assets, "is_cached", lambda name: False)
     monkeypatch.setattr(assets, "fetch", lambda *args, **kwargs: pytest.fail("fetched an opt-in asset"))
-    _dlib.shape_predictor.cache_clear()
+    dlib_support.shape_predictor.cache_clear()
     try:
         with pytest.raises(UserError, match="faceswap assets fetch dlib_landmarks68"):
-            _dlib.shape_predictor("dlib_landmarks68")
+            dlib_support.shape_predictor("dlib_landmarks68")
     finally:
-        _dlib.shape_predictor.cache_clear()
+        dlib_support.shape_predictor.cache_clear()

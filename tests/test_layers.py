@@ -4,9 +4,10 @@ From the bottom: video and align; identity; segment; extract; curate; swap (trai
 evaluate (reads what convert wrote, never a model); demo and the CLI on top. Nothing in faceswap
 imports the classify package, which is built on faceswap's engine and backbones.
 
-Inside extract, a plugin family's private modules (``detectors/_base.py``, ``_onnx.py``) serve that
-family alone; what other code needs is public (the face types in ``extract/faces.py``, which sit
-below the plugins and the finder and import nothing from extract).
+A private module or name (``_base.py``, ``_engine_config``) serves the folder that holds it alone:
+an extract plugin family's ``detectors/_base.py`` only the detectors, a private function of
+``swap/train.py`` only swap. What other code needs is public (the face types in
+``extract/faces.py``, which sit below the plugins and the finder and import nothing from extract).
 """
 from __future__ import annotations
 
@@ -56,22 +57,29 @@ def test_the_guard_sees_an_import_from_above(tmp_path, monkeypatch):
 
 
 REPO_DIR = PACKAGE_DIR.parent
-EXTRACT_PLUGIN_FAMILIES = ("detectors", "aligners", "maskers")
 
 
-def _private_plugin_imports(roots: list[Path], package_dir: Path) -> set[str]:
-    """Imports of an extract plugin family's private module (``_name``) from outside the family's folder."""
+def _private_imports(roots: list[Path], package_dir: Path) -> set[str]:
+    """Imports of a private module or name (``_base``, ``_engine_config``) from outside the folder
+    that holds it: ``faceswap.extract.detectors._base`` serves ``extract/detectors/`` alone, a
+    private function of ``swap/train.py`` serves ``swap/`` alone."""
     offenders = set()
     for path in sorted(p for root in roots for p in root.rglob("*.py")):
         for name in imported_modules(path):
-            for family in EXTRACT_PLUGIN_FAMILIES:
-                if name.startswith(f"faceswap.extract.{family}._") and package_dir / "extract" / family not in path.parents:
-                    offenders.add(f"{path.name}: {name}")
+            parts = name.split(".")
+            private = next((i for i, part in enumerate(parts) if part.startswith("_") and not part.startswith("__")), None)
+            if parts[0] != "faceswap" or private is None:
+                continue
+            owner = package_dir.joinpath(*parts[1:private])
+            if private > 1 and parts[private - 1] in {p.stem for p in owner.parent.glob("*.py")}:
+                owner = owner.parent  # a private name of a module: the module's folder owns it
+            if owner not in path.parents:
+                offenders.add(f"{path.name}: {name}")
     return offenders
 
 
-def test_only_a_plugin_family_imports_its_private_modules():
-    assert not _private_plugin_imports([PACKAGE_DIR, REPO_DIR / "scripts"], PACKAGE_DIR)
+def test_only_the_folder_that_holds_a_private_module_or_name_imports_it():
+    assert not _private_imports([PACKAGE_DIR, REPO_DIR / "scripts", REPO_DIR / "classify"], PACKAGE_DIR)
 
 
 def test_the_face_types_import_nothing_from_the_extract_stage():
@@ -81,10 +89,17 @@ def test_the_face_types_import_nothing_from_the_extract_stage():
     assert "faceswap.align.alignments" in imported and not [name for name in imported if name.startswith("faceswap.extract")]
 
 
-def test_the_guard_sees_a_private_plugin_import(tmp_path):
-    detectors = tmp_path / "faceswap" / "extract" / "detectors"
+def test_the_guard_sees_a_private_import_from_outside_its_folder(tmp_path):
+    package = tmp_path / "faceswap"
+    detectors, swap = package / "extract" / "detectors", package / "swap"
     detectors.mkdir(parents=True)
+    swap.mkdir()
+    (swap / "train.py").write_text("def _engine_config():\n    pass\n")
     (detectors / "mine.py").write_text("from faceswap.extract.detectors._base import keep_large_enough\n")
-    (tmp_path / "faceswap" / "extract" / "tracking.py").write_text("from faceswap.extract.detectors._base import box_iou\n")
-    assert _private_plugin_imports([tmp_path], tmp_path / "faceswap") == {
-        "tracking.py: faceswap.extract.detectors._base", "tracking.py: faceswap.extract.detectors._base.box_iou"}
+    (swap / "task.py").write_text("from faceswap.swap.train import _engine_config\n")
+    (package / "extract" / "tracking.py").write_text("from faceswap.extract.detectors._base import box_iou\n")
+    (package / "demo.py").write_text("from faceswap.swap.train import _engine_config\nfrom faceswap.identity._dlib import landmarks\n")
+    assert _private_imports([tmp_path], package) == {
+        "tracking.py: faceswap.extract.detectors._base", "tracking.py: faceswap.extract.detectors._base.box_iou",
+        "demo.py: faceswap.swap.train._engine_config", "demo.py: faceswap.identity._dlib",
+        "demo.py: faceswap.identity._dlib.landmarks"}

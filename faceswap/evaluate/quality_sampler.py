@@ -44,7 +44,7 @@ class QualitySampler:
     """``add`` each (output, reference) frame pair with their faces, then ``report``."""
 
     def __init__(self, settings: QualitySettings, frame_count: int):
-        from faceswap.identity._dlib import INSTALL_HINT, is_available
+        from faceswap.identity.dlib_support import INSTALL_HINT, is_available
 
         self.settings = settings
         count = max(int(frame_count), 1)
@@ -94,7 +94,7 @@ class QualitySampler:
             self.measured.output_descriptors += list(descriptors[:len(pairs)])
             self.measured.reference_descriptors += list(descriptors[len(pairs):])
         if self.use_68:
-            from faceswap.identity._dlib import landmarks
+            from faceswap.identity.dlib_support import landmarks
 
             points = landmarks(LANDMARKS_68, images, boxes)
             for output68, reference68 in zip(points[:len(pairs)], points[len(pairs):]):

@@ -22,14 +22,14 @@ class DlibFaceDescriptor:
 
     def __init__(self, device: str = "auto"):
         from faceswap import assets
-        from faceswap.identity._dlib import import_dlib, shape_predictor
+        from faceswap.identity.dlib_support import import_dlib, shape_predictor
 
         self._dlib = import_dlib()
         self._aligner = shape_predictor("dlib_landmarks5")
         self._network = self._dlib.face_recognition_model_v1(str(assets.ensure("dlib_face_descriptor")))
 
     def describe(self, images_bgr_uint8: Sequence[np.ndarray], boxes_xyxy: Sequence[np.ndarray]) -> np.ndarray:
-        from faceswap.identity._dlib import rectangle, rgb_images
+        from faceswap.identity.dlib_support import rectangle, rgb_images
 
         if len(images_bgr_uint8) != len(boxes_xyxy):
             raise ValueError(f"{len(images_bgr_uint8)} images but {len(boxes_xyxy)} boxes")

@@ -184,13 +184,13 @@ def _existing(path: Path, source_fingerprint: str, size: int, count: int) -> tup
         return None, "the faces folder changed"
     if info.get("size") != size or info.get("count") != count:
         return None, f"it holds {info.get('count')} faces at {info.get('size')} px"
-    offset = _data_offset(path, (count, CHANNELS, size, size))
+    offset = data_offset(path, (count, CHANNELS, size, size))
     if offset is None:
         return None, "the file is damaged"
     return FaceCache(path, count, size, offset, info.get("masks"), source_fingerprint), ""
 
 
-def _data_offset(path: Path, shape: tuple[int, ...]) -> int | None:
+def data_offset(path: Path, shape: tuple[int, ...]) -> int | None:
     """Where the faces start in a .npy of ``shape`` uint8, or None if the file is not one (or is cut short)."""
     try:
         with open(path, "rb") as handle:

@@ -78,7 +78,7 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
         write_resolved(config, model_dir / model_files.TRAIN_CONFIG_FILE)
     preview_rows = min(config.preview_faces, len(val_a), len(val_b))
     exporter = ModelExporter(model_dir, preset, template, val_a[:preview_rows], val_b[:preview_rows], config.timelapse)
-    trainer = Trainer(task, _engine_config(config, model_dir, len(train_data)), callbacks=[exporter, *callbacks])
+    trainer = Trainer(task, engine_config(config, model_dir, len(train_data)), callbacks=[exporter, *callbacks])
     return trainer.fit(train_data, paired(val_a, val_b))
 
 
@@ -180,7 +180,7 @@ def paired(faces_a: torch.Tensor, faces_b: torch.Tensor) -> TensorDataset:
     return TensorDataset(faces_a[index % len(faces_a)], faces_b[index % len(faces_b)])
 
 
-def _engine_config(config: SwapTrainConfig, model_dir: Path, pairs: int):
+def engine_config(config: SwapTrainConfig, model_dir: Path, pairs: int):
     """The nested engine settings with swap's auto values resolved and the run folder filled in."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     return replace(config.engine, out_dir=str(model_dir / model_files.TRAINING_DIR), num_workers=_num_workers(config),

@@ -23,7 +23,7 @@ from faceswap.errors import UserError
 from faceswap.fileio import atomic_path
 from faceswap.video.audio import AudioTrack
 from faceswap.video.encoders import ENCODER_NAMES, choose_encoder
-from faceswap.video.writers._base import FrameWriter
+from faceswap.video.writers import FrameWriter
 
 AVCOL_SPC_SMPTE170M, AVCOL_RANGE_MPEG = 6, 1  # BT.601 matrix, limited (16-235) range
 CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}

@@ -11,3 +11,8 @@ Every writer has the same small interface (see ``FrameWriter``)::
 block) leaves nothing behind. Writers without audio ignore the audio arguments.
 Modules here import PyAV/OpenCV only when a writer is built.
 """
+from __future__ import annotations
+
+from faceswap.video.writers._base import FrameWriter
+
+__all__ = ["FrameWriter"]
