@@ -52,7 +52,8 @@ def trained_segmenter(tmp_path_factory, extracted_faces):
 
     out = tmp_path_factory.mktemp("segmenter") / "seg"
     train_segmenter(SegmentTrainConfig(faces=(str(extracted_faces["a"]), str(extracted_faces["b"])), out_dir=str(out),
-                                       steps=SEGMENTER_TEST_STEPS, max_faces=200, progress=False, seed=0))
+                                       steps=SEGMENTER_TEST_STEPS, max_faces=200, progress=False, seed=0,
+                                       threads=1))  # two test workers share the cores: no thread timing
     return out
 
 
@@ -70,7 +71,7 @@ def trained_swap_model(tmp_path_factory, extracted_faces, trained_segmenter):
     model_dir = tmp_path_factory.mktemp("swap_model")
     train_swap(SwapTrainConfig(faces_a=str(extracted_faces["a"]), faces_b=str(extracted_faces["b"]),
                                model_dir=str(model_dir), preset="original", steps=SWAP_TEST_STEPS, seed=0,
-                               segmenter=str(trained_segmenter), perceptual_weight=0.0))
+                               segmenter=str(trained_segmenter), perceptual_weight=0.0, threads=1))
     return model_dir
 
 

@@ -158,3 +158,24 @@ def test_adversarial_training_keeps_the_discriminator_out_of_the_model(extracted
     checkpoint = model_dir / "training" / "checkpoints" / "step_00000004" / "model.safetensors"
     assert "adversarial.discriminator.body.0.weight" in load_file(str(checkpoint))
     assert [value for _, value in _metric_rows(model_dir, "adv_d")]
+
+
+def test_auto_threads_are_timed_on_the_cpu_and_recorded(extracted_faces, tmp_path, caplog):
+    import logging
+
+    from test_swap_support import TINY_MODEL, faces_subset
+
+    faces = {side: faces_subset(extracted_faces[side], tmp_path / side, 16) for side in "ab"}
+    before = torch.get_num_threads()
+    try:
+        with caplog.at_level(logging.INFO, logger="faceswap.engine"):
+            train_swap(SwapTrainConfig(faces_a=str(faces["a"]), faces_b=str(faces["b"]), model_dir=str(tmp_path / "model"),
+                                       batch_size=4, steps=2, eval_every=2, save_every=2, min_faces=10, device="cpu",
+                                       progress=False, segmenter="none", perceptual_weight=0.0, **TINY_MODEL))
+    finally:
+        torch.set_num_threads(before)
+    recorded = json.loads((tmp_path / "model" / "train_config.json").read_text())["threads"]
+    cores = os.cpu_count() or 2
+    assert recorded in {max(1, cores // 2), cores}  # what the timing chose, for the record and a repeat
+    if cores > 1:
+        assert "CPU threads:" in caplog.text

@@ -3,10 +3,7 @@
 Each probe runs the task's real training forward and backward, with the optimiser's state
 (two tensors per parameter, as Adam keeps) reserved beside it, so the batch found leaves room
 for the real step. An out-of-memory error is caught, everything the probe held is freed, and
-the largest batch that ran is the answer. The task comes back as it was: its buffers (counters,
-running statistics) are put back and no gradient is left, so the run that follows is the one
-it would have been without the probe (the buffers go back through ``load_state_dict``, so a
-task that mirrors one on the host hears of it).
+the largest batch that ran is the answer. The task comes back as it was (``probe.task_left_as_it_was``).
 """
 from __future__ import annotations
 
@@ -17,6 +14,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from faceswap.engine.probe import task_left_as_it_was, trial_step
 from faceswap.errors import UserError
 
 log = logging.getLogger("faceswap.engine")
@@ -29,40 +27,35 @@ def largest_batch(task: nn.Module, make_batch: Callable[[int], Any], device: tor
 
     ``make_batch(n)`` gives a batch of n examples on ``device``; ``autocast()`` the precision context
     of the run. Below ``start`` it halves until one fits; raises UserError when not even 1 does."""
-    buffer_names = {name for name, _ in task.named_buffers()}
-    buffers = {name: value.detach().clone() for name, value in task.state_dict().items() if name in buffer_names}
     reserve = [torch.empty_like(p) for p in task.parameters() if p.requires_grad for _ in range(OPTIMIZER_STATE_COPIES)]
-    was_training = task.training
-    task.train()
     try:
-        fits, size = 0, start
-        while size <= limit and _fits(task, make_batch, device, autocast, size):
-            fits, size = size, size * 2
-        if not fits:
-            size = start // 2
-            while size >= 1 and not _fits(task, make_batch, device, autocast, size):
-                size //= 2
-            fits = size
+        with task_left_as_it_was(task):
+            fits = _largest(task, make_batch, device, autocast, start, limit)
     finally:
         del reserve
-        task.zero_grad(set_to_none=True)
-        task.train(was_training)
-        task.load_state_dict(buffers, strict=False)  # through load hooks: host copies of buffers are dropped too
-        del buffers
         _free(device)
     if fits < 1:
         raise UserError(f"Not even a batch of 1 fits in the memory of {device}; use a smaller model or train on the CPU.")
     return fits
 
 
+def _largest(task: nn.Module, make_batch: Callable[[int], Any], device: torch.device,
+             autocast: Callable[[], Any] | None, start: int, limit: int) -> int:
+    fits, size = 0, start
+    while size <= limit and _fits(task, make_batch, device, autocast, size):
+        fits, size = size, size * 2
+    if not fits:
+        size = start // 2
+        while size >= 1 and not _fits(task, make_batch, device, autocast, size):
+            size //= 2
+        fits = size
+    return fits
+
+
 def _fits(task: nn.Module, make_batch: Callable[[int], Any], device: torch.device,
           autocast: Callable[[], Any] | None, size: int) -> bool:
     try:
-        batch = make_batch(size)
-        with autocast() if autocast is not None else torch.autocast(device.type, enabled=False):
-            loss = task(batch)["loss"]
-        loss.float().backward()
-        del loss, batch
+        trial_step(task, make_batch(size), autocast)
         if device.type == "cuda":
             torch.cuda.synchronize(device)  # an asynchronous failure surfaces here, inside the try
         log.info("Batch size %d fits on %s.", size, device)

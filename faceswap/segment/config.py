@@ -15,7 +15,7 @@ ENGINE_SETTINGS = {
     "batch_size": Shown(default=16, help="crops per step"),
     "lr": Shown(default=5e-3, help="learning rate (cosine schedule after a short warm-up)"),
     "device": Shown(help="auto, cpu, cuda, cuda:N or mps"),
-    "threads": Shown(help="torch CPU threads (0: half the cores on a CPU)"),
+    "threads": Shown(help="torch CPU threads (0: auto: on the CPU the faster of half and all the cores, timed at the start)"),
     "seed": Shown(help="seed for weights, data order, occluders and augmentation"),
     "resume": Shown(help="continue the training in out_dir"),
     "eval_every": Shown(default=250, help="validate every this many steps"),

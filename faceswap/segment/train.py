@@ -42,6 +42,7 @@ def train_segmenter(config: SegmentTrainConfig) -> dict[str, float]:
     train, held_out = _split(samples, config.val_fraction)
     occluders = _occluders(train, config)
     task = SegmentTask(model, occluders, SegmentAugment(occlusion=config.occlusion), seed=config.seed)
+    config = replace(config, threads=_resolve_threads(config, task, _dataset(train)))
     out.mkdir(parents=True, exist_ok=True)
     write_resolved(config, out / "segment_config.json")
     log.info("Segmenter: %s at %d px (%.2fM parameters), %d faces + %d held out, %d occluders.", previous.preset if previous
@@ -80,6 +81,18 @@ def _occluders(samples: SegmentSamples, config: SegmentTrainConfig) -> torch.Ten
 
 def _dataset(samples: SegmentSamples) -> TensorDataset:
     return TensorDataset(samples.crops, samples.labels, samples.inside)
+
+
+def _resolve_threads(config: SegmentTrainConfig, task, data: TensorDataset) -> int:
+    """``config.threads``, or for auto (0) on the CPU the faster of half and all the cores, timed on a
+    real batch (``engine.thread_count``); elsewhere 0 keeps the library default."""
+    from faceswap.runtime import pick_device
+
+    if config.threads or pick_device(config.device).type != "cpu":
+        return config.threads
+    from faceswap.engine.thread_count import auto_cpu_threads
+
+    return auto_cpu_threads(task, data[:config.batch_size])
 
 
 def _threads(config: SegmentTrainConfig) -> int:

@@ -23,7 +23,8 @@ ENGINE_SETTINGS = {
     "grad_clip": Shown(),
     "precision": Shown(help="auto: bf16/fp16 on CUDA, fp32 elsewhere"),
     "device": Shown(help="auto, cpu, cuda, cuda:N or mps"),
-    "threads": Shown(help="torch CPU threads (0: auto, half the CPU cores when training on the CPU)"),
+    "threads": Shown(help="torch CPU threads (0: auto: on the CPU the faster of half and all the cores, timed on a few "
+                     "real steps at the start, since more threads help only while no other work holds the cores)"),
     "compile": Shown(help="torch.compile the model and loss (the first steps are slow while it compiles; needs g++ "
                      "on the CPU, Triton on a GPU)"),
     "channels_last": Shown(help="channels-last (NHWC) weights and activations: faster convolutions on recent GPUs "

@@ -71,6 +71,7 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
     train_data = training_pairs(config.faces_on_device, device, (sides["A"], sides["B"]), (reader_a, reader_b),
                                 (train_a, train_b))
     config = replace(config, batch_size=resolve_batch_size(config, task, device, len(train_data)))
+    config = replace(config, threads=_resolve_threads(config, task, device, train_data))
     if is_main:
         model_dir.mkdir(parents=True, exist_ok=True)
         if previous is None:
@@ -195,12 +196,22 @@ def _save_every(config: SwapTrainConfig) -> int | None:
     return CPU_SAVE_EVERY if training_device(config.device).type == "cpu" else None
 
 
-def _threads(config: SwapTrainConfig, world_size: int) -> int:
-    """0 means auto: on the CPU, half the logical cores per process.
+def _resolve_threads(config: SwapTrainConfig, task, device: torch.device, train_data) -> int:
+    """``config.threads``, or for auto (0) on the CPU the faster of half and all the cores, timed on a
+    real batch (``engine.thread_count``); elsewhere 0 keeps the library default."""
+    if config.threads or device.type != "cpu":
+        return config.threads
+    from faceswap.engine.thread_count import auto_cpu_threads
 
-    Convolutions of this size gain little from more threads, and a thread team that waits for a
-    core another process holds makes every step pay for it (16x slower seen on a busy 2-core
-    machine); on a GPU the library default is kept.
+    batch = train_data.read_batch(range(min(config.batch_size, len(train_data))))
+    return auto_cpu_threads(task, batch, int(os.environ.get("WORLD_SIZE", "1")))
+
+
+def _threads(config: SwapTrainConfig, world_size: int) -> int:
+    """Threads still 0 (auto) when nothing timed them (under torchrun, or a benchmark's config): on the
+    CPU half the logical cores per process, since a thread team that waits for a core another
+    process holds makes every step pay for it (16x slower seen on a busy 2-core machine); on a
+    GPU the library default is kept.
     """
     from faceswap.runtime import pick_device
 
