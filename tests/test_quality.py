@@ -128,6 +128,38 @@ def test_expression_is_kept_by_a_blurred_copy_but_not_by_other_faces_or_a_turned
     assert reports["turned"].expression.landmark_error > quality.LANDMARK_ERROR_KEPT and reports["turned"].verdicts["expression"] == "changed"
 
 
+def test_the_report_names_an_expression_that_b_never_shows(reports):
+    pasted = reports["paste of B"]  # her closed eyes against B's faces, whose eyes are open
+    reference, person_b = pasted.expression.reference_states, pasted.expression.person_b_states
+    assert reference.eyes_closed >= quality.STATE_SHOWN and person_b.faces == SAMPLES and person_b.eyes_closed < quality.STATE_SHOWN
+    assert "add footage of B with closed eyes" in pasted.reasons["expression"]
+    assert "add footage" not in reports["untouched"].reasons["expression"]  # kept: nothing to explain
+
+
+def _landmarks(eye_ratio: float, mouth_ratio: float) -> np.ndarray:
+    """68 points whose eye and inner-mouth aspect ratios are the given ones (the rest at the origin)."""
+    points = np.zeros((68, 2), np.float32)
+    for first, left in ((36, 0.0), (42, 2.0)):  # corners 1 apart, two lids each eye_ratio / 2 from the middle
+        points[first:first + 6] = [(left, 0), (left + 0.3, -eye_ratio / 2), (left + 0.6, -eye_ratio / 2), (left + 1, 0),
+                                   (left + 0.6, eye_ratio / 2), (left + 0.3, eye_ratio / 2)]
+    points[60], points[64] = (0, 5), (1, 5)
+    for top, bottom, x in ((61, 67, 0.25), (62, 66, 0.5), (63, 65, 0.75)):
+        points[top], points[bottom] = (x, 5 - mouth_ratio / 2), (x, 5 + mouth_ratio / 2)
+    return points
+
+
+def test_state_shares_count_only_clear_states():
+    from faceswap.evaluate.quality_sampler import state_shares
+
+    closed, open_, unsure = _landmarks(0.05, 0.0), _landmarks(0.3, 0.3), _landmarks(quality.EYES_CLOSED_RATIO, quality.MOUTH_OPEN_RATIO)
+    shares = state_shares([closed, open_, unsure, open_])
+    assert (shares.faces, shares.eyes_closed, shares.eyes_open, shares.mouth_closed, shares.mouth_open) == (4, 0.25, 0.5, 0.25, 0.5)
+    assert state_shares([]) is None
+    score = quality.ExpressionScore(0.08, 0.5, 0.95, reference_states=shares, person_b_states=state_shares([open_] * 20))
+    assert quality.missing_in_person_b(score) == [("eyes_closed", "closed eyes"), ("mouth_closed", "closed mouth")]
+    assert "closed eyes in 0% of B's 20 faces against 25% of the reference's frames" in quality.expression_verdict(score)[1]
+
+
 def test_pose_is_kept_by_the_swap_and_changed_by_a_turned_head(reports):
     for case in ("untouched", "blurred", "paste of B"):
         assert reports[case].verdicts["pose"] == "kept", (case, reports[case].pose.difference)

@@ -53,6 +53,7 @@ STATE_AGREEMENT_KEPT = 0.9  # eyes / mouth as in the reference: untouched and bl
 EYES_CLOSED_RATIO = 0.2  # eye aspect ratio; A's closed eyes read 0.04-0.14, open 0.21-0.43
 MOUTH_OPEN_RATIO = 0.1  # inner-lip aspect ratio; A's closed mouth reads 0.00-0.03, open 0.11-0.35
 STATE_UNSURE_BAND = 0.03  # reference frames this near a threshold are half-open (re-encoding alone flips them): not counted
+STATE_SHOWN = 0.05  # a state shown by fewer of B's faces than this is missing from B's data (B's demo faces: 0% closed eyes)
 POSE_KEPT_DEGREES = 5.0  # mean |difference| per axis: pastes and swap <= 2.9, turned 15 degrees: roll 11.6
 SHARPNESS_SHARP = 0.15  # the issue's target: demo swap 0.069, paste of B 0.20, blurred sigma 2: 0.16, sigma 4: 0.044
 DEFAULT_SAMPLES = 48  # frames sampled for the descriptor and the 68 points (and B's faces used)
@@ -69,10 +70,22 @@ class IdentityScore:
 
 
 @dataclass(frozen=True)
+class StateShares:
+    """How often a set of faces clearly shows each eye and mouth state (shares of ``faces``)."""
+    faces: int
+    eyes_closed: float = 0.0
+    eyes_open: float = 0.0
+    mouth_open: float = 0.0
+    mouth_closed: float = 0.0
+
+
+@dataclass(frozen=True)
 class ExpressionScore:
     landmark_error: float  # 68-point NME over the reference's outer-eye-corner distance
     eyes_agreement: float | None  # share of frames with the eyes open or closed as in the reference (None: none clear)
     mouth_agreement: float | None
+    reference_states: StateShares | None = None  # the sampled reference frames
+    person_b_states: StateShares | None = None  # B's faces (with --person-b): a state B never shows cannot be drawn
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,25 @@ def expression_verdict(score: ExpressionScore | None) -> tuple[str | None, str]:
                                      ("eyes", eyes is not None and eyes < STATE_AGREEMENT_KEPT),
                                      ("mouth", mouth is not None and mouth < STATE_AGREEMENT_KEPT)) if bad]
     rule = f"(kept: error <= {LANDMARK_ERROR_KEPT:g}, eyes and mouth >= {100 * STATE_AGREEMENT_KEPT:g}%)"
+    missing = missing_in_person_b(score)
+    if failed and missing:
+        shares = ", ".join(f"{words} in {100 * getattr(score.person_b_states, state):.0f}% of B's "
+                           f"{score.person_b_states.faces} faces against {100 * getattr(score.reference_states, state):.0f}% "
+                           f"of the reference's frames" for state, words in missing)
+        rule += (f"; B's faces rarely or never show what the reference does ({shares}), and a swap draws only what "
+                 f"B's faces show: add footage of B with {' and '.join(words for _, words in missing)}")
     return ("changed", f"changed ({', '.join(failed)}): {numbers} {rule}") if failed else ("kept", f"kept: {numbers} {rule}")
+
+
+def missing_in_person_b(score: ExpressionScore) -> list[tuple[str, str]]:
+    """(state, in words) of the eye and mouth states the reference shows (in STATE_SHOWN of its frames or
+    more) that fewer than STATE_SHOWN of B's faces show."""
+    reference, person_b = score.reference_states, score.person_b_states
+    if reference is None or person_b is None:
+        return []
+    names = {"eyes_closed": "closed eyes", "eyes_open": "open eyes", "mouth_open": "open mouth", "mouth_closed": "closed mouth"}
+    return [(state, words) for state, words in names.items()
+            if getattr(reference, state) >= STATE_SHOWN and getattr(person_b, state) < STATE_SHOWN]
 
 
 def pose_verdict(score: PoseScore | None) -> tuple[str | None, str]:

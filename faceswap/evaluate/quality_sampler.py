@@ -14,7 +14,7 @@ import numpy as np
 from faceswap.align.transform import five_points
 from faceswap.evaluate.quality import (DEFAULT_SAMPLES, EYES_CLOSED_RATIO, MOUTH_OPEN_RATIO, STATE_UNSURE_BAND,
                                       ExpressionScore, IdentityScore, PoseScore, QualityReport, SharpnessScore,
-                                      with_verdicts)
+                                      StateShares, with_verdicts)
 from faceswap.evaluate.quality_metrics import (eye_aspect_ratio, face_detail, head_pose, landmark_error,
                                               mouth_aspect_ratio)
 
@@ -37,6 +37,7 @@ class _Measured:
     landmark_errors: list[float] = field(default_factory=list)
     eyes_agree: list[bool] = field(default_factory=list)
     mouth_agree: list[bool] = field(default_factory=list)
+    reference_68: list[np.ndarray] = field(default_factory=list)  # only until the report: <= QualitySettings.frames x 68 points
     sampled: int = 0
 
 
@@ -50,13 +51,13 @@ class QualitySampler:
         count = max(int(frame_count), 1)
         self.sampled_positions = set(np.linspace(0, count - 1, min(settings.frames, count)).round().astype(int).tolist())
         self.unavailable: dict[str, str] = {}  # part -> why it is not measured, and how to enable it
-        self.describer, self.person_b_descriptors = None, None
+        self.describer, self.person_b_descriptors, self.person_b_states = None, None, None
+        self.use_68 = is_available() and _cached(LANDMARKS_68)
         if settings.person_b:
             self._load_person_b(settings)
         else:
             self.unavailable["identity"] = ("pass --person-b (B's faces folder from `faceswap extract`, images or video) "
                                             "or --model to measure who the face looks like")
-        self.use_68 = is_available() and _cached(LANDMARKS_68)
         if not is_available():
             self.unavailable["expression"] = f"needs dlib; run {INSTALL_HINT} and `faceswap assets fetch {LANDMARKS_68}`"
         elif not self.use_68:
@@ -71,6 +72,10 @@ class QualitySampler:
         self.describer = load_describer(device=settings.device)  # a UserError naming the extra when dlib is missing
         images, boxes = person_faces(settings.person_b, settings.frames, settings.device)
         self.person_b_descriptors = self.describer.describe(images, boxes)
+        if self.use_68:  # which eye and mouth states B's faces show: a swap cannot draw one they never do
+            from faceswap.identity.dlib_support import landmarks
+
+            self.person_b_states = state_shares(landmarks(LANDMARKS_68, images, boxes))
 
     def add(self, position: int, image_bgr: np.ndarray, faces: list[Any], reference_bgr: np.ndarray,
             reference_faces: list[Any]) -> None:
@@ -102,11 +107,12 @@ class QualitySampler:
 
     def _expression(self, output68: np.ndarray, reference68: np.ndarray) -> None:
         self.measured.landmark_errors.append(landmark_error(output68, reference68))
+        self.measured.reference_68.append(reference68)
         for ratio, threshold, agree in ((eye_aspect_ratio, EYES_CLOSED_RATIO, self.measured.eyes_agree),
                                         (mouth_aspect_ratio, MOUTH_OPEN_RATIO, self.measured.mouth_agree)):
-            reference_ratio = ratio(reference68)
-            if abs(reference_ratio - threshold) > STATE_UNSURE_BAND:  # half-open in the reference: no clear state to keep
-                agree.append((ratio(output68) > threshold) == (reference_ratio > threshold))
+            reference_open = _clear_state(ratio(reference68), threshold)
+            if reference_open is not None:  # half-open in the reference: no clear state to keep
+                agree.append((ratio(output68) > threshold) == reference_open)
 
     def report(self) -> QualityReport:
         measured = self.measured
@@ -120,13 +126,31 @@ class QualitySampler:
         if measured.landmark_errors:
             parts["expression"] = ExpressionScore(landmark_error=float(np.mean(measured.landmark_errors)),
                                                   eyes_agreement=_mean_or_none(measured.eyes_agree),
-                                                  mouth_agreement=_mean_or_none(measured.mouth_agree))
+                                                  mouth_agreement=_mean_or_none(measured.mouth_agree),
+                                                  reference_states=state_shares(measured.reference_68),
+                                                  person_b_states=self.person_b_states)
         same_person = 0.6
         if self.describer is not None and measured.output_descriptors:
             same_person = self.describer.same_person_distance
             parts["identity"] = _identity(np.array(measured.output_descriptors), np.array(measured.reference_descriptors),
                                           self.person_b_descriptors, same_person)
         return with_verdicts(replace(report, **parts), same_person, self.unavailable)
+
+
+def _clear_state(ratio: float, threshold: float) -> bool | None:
+    """Open (True) or closed (False) by an aspect ratio; None when too near the threshold to tell."""
+    return None if abs(ratio - threshold) <= STATE_UNSURE_BAND else ratio > threshold
+
+
+def state_shares(landmarks68: list[np.ndarray]) -> StateShares | None:
+    """How often these faces clearly show closed and open eyes, an open and a closed mouth."""
+    if not len(landmarks68):
+        return None
+    eyes = [_clear_state(eye_aspect_ratio(points), EYES_CLOSED_RATIO) for points in landmarks68]
+    mouths = [_clear_state(mouth_aspect_ratio(points), MOUTH_OPEN_RATIO) for points in landmarks68]
+    count = len(landmarks68)
+    return StateShares(faces=count, eyes_closed=eyes.count(False) / count, eyes_open=eyes.count(True) / count,
+                       mouth_open=mouths.count(True) / count, mouth_closed=mouths.count(False) / count)
 
 
 def _mean_or_none(values: list[bool]) -> float | None:
