@@ -27,9 +27,13 @@ class CountingTask(nn.Module):
         return {"loss": self.net(batch).square().mean()}
 
 
-def _clock(seconds_per_candidate: list[float], steps: int = 2):
-    """A clock whose timed span for each candidate in turn is ``steps * seconds``."""
-    ticks = itertools.chain.from_iterable((0.0, steps * seconds) for seconds in seconds_per_candidate)
+def _clock(seconds_per_candidate: list[float], steps: int = 3, burst: float = 0.0):
+    """A clock whose timed steps take each candidate's seconds, candidates taking turns step by step;
+    the first timed step of the last candidate takes ``burst`` longer (other work on the machine)."""
+    last = len(seconds_per_candidate) - 1
+    spans = [seconds + (burst if step == 0 and index == last else 0.0) for step in range(steps)
+             for index, seconds in enumerate(seconds_per_candidate)]
+    ticks = itertools.chain.from_iterable((0.0, span) for span in spans)
     return lambda: next(ticks)
 
 
@@ -46,7 +50,7 @@ def test_the_faster_thread_count_is_kept_and_the_task_is_left_as_it_was(keep_tor
     rng_before = torch.random.get_rng_state()
     best, timings = fastest_thread_count(task, batch, (2, 1), clock=_clock([0.6, 0.3]))
     assert best == 2 and timings == {1: 0.6, 2: 0.3} and torch.get_num_threads() == 2
-    assert task.threads_seen == [1, 1, 1, 2, 2, 2]  # one untimed step, then two timed, per candidate
+    assert task.threads_seen == [1, 2, 1, 2, 1, 2, 1, 2]  # one untimed step each, then three timed, taking turns
     assert int(task.calls) == 0 and not task.training and all(p.grad is None for p in task.parameters())
     assert torch.equal(torch.random.get_rng_state(), rng_before)  # the dropout draws are undone too
 
@@ -56,6 +60,8 @@ def test_more_threads_must_be_clearly_faster(keep_torch_threads):
     assert best == 1 and torch.get_num_threads() == 1  # 6% faster is not worth a team that stalls when a core is taken
     best, _ = fastest_thread_count(CountingTask(), torch.randn(6, 4), (1, 2), clock=_clock([0.50, 0.40]))
     assert best == 2
+    best, timings = fastest_thread_count(CountingTask(), torch.randn(6, 4), (1, 2), clock=_clock([0.50, 0.40], burst=1.0))
+    assert best == 2 and timings[2] == 0.40  # a burst of other work in one step does not decide
 
 
 def test_auto_times_half_and_all_the_cores_and_says_so(monkeypatch, caplog, keep_torch_threads):

@@ -19,25 +19,31 @@ from faceswap.engine.probe import task_left_as_it_was, trial_step
 
 log = logging.getLogger("faceswap.engine")
 MORE_THREADS_GAIN = 1.1
-TIMED_STEPS = 2  # per candidate, after one untimed step (first calls allocate and pick kernels)
+TIMED_STEPS = 3  # per candidate, after one untimed step
 
 
 def fastest_thread_count(task: nn.Module, batch: Any, candidates: Sequence[int], steps: int = TIMED_STEPS,
                          clock: Callable[[], float] = time.perf_counter) -> tuple[int, dict[int, float]]:
     """The candidate thread count whose training step (forward and backward) of ``task`` on ``batch``
     is fastest, with each candidate's seconds per step; torch is left at the chosen count.
-    More threads must be at least MORE_THREADS_GAIN faster: fewer hold up better when other work arrives."""
-    timings: dict[int, float] = {}
+
+    Candidates take turns step by step and each keeps its fastest step, so a burst of other work
+    during one step does not decide. More threads must be at least MORE_THREADS_GAIN faster:
+    fewer hold up better when other work arrives."""
+    counts = sorted(set(candidates))
+    timings = {threads: float("inf") for threads in counts}
     with task_left_as_it_was(task):
-        for threads in sorted(set(candidates)):
+        for threads in counts:  # untimed: first calls allocate and pick kernels
             torch.set_num_threads(threads)
             trial_step(task, batch)
-            started = clock()
-            for _ in range(steps):
+        for _ in range(steps):
+            for threads in counts:
+                torch.set_num_threads(threads)
+                started = clock()
                 trial_step(task, batch)
-            timings[threads] = (clock() - started) / steps
-    best = min(timings)
-    for threads in sorted(timings):
+                timings[threads] = min(timings[threads], clock() - started)
+    best = counts[0]
+    for threads in counts:
         if timings[threads] < timings[best] / MORE_THREADS_GAIN:
             best = threads
     torch.set_num_threads(best)
