@@ -64,7 +64,6 @@ def _fits(task: nn.Module, make_batch: Callable[[int], Any], device: torch.devic
         log.info("Batch size %d does not fit on %s.", size, device)
         return False
     finally:
-        task.zero_grad(set_to_none=True)
         _free(device)
 
 

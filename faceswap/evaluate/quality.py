@@ -53,7 +53,7 @@ STATE_AGREEMENT_KEPT = 0.9  # eyes / mouth as in the reference: untouched and bl
 EYES_CLOSED_RATIO = 0.2  # eye aspect ratio; A's closed eyes read 0.04-0.14, open 0.21-0.43
 MOUTH_OPEN_RATIO = 0.1  # inner-lip aspect ratio; A's closed mouth reads 0.00-0.03, open 0.11-0.35
 STATE_UNSURE_BAND = 0.03  # reference frames this near a threshold are half-open (re-encoding alone flips them): not counted
-STATE_SHOWN = 0.05  # a state shown by fewer of B's faces than this is missing from B's data (B's demo faces: 0% closed eyes)
+STATE_SHOWN = 0.05  # a state shown by fewer of B's faces than this is missing from B's data (B's demo faces: 4% closed eyes)
 POSE_KEPT_DEGREES = 5.0  # mean |difference| per axis: pastes and swap <= 2.9, turned 15 degrees: roll 11.6
 SHARPNESS_SHARP = 0.15  # the target: demo swap 0.069, paste of B 0.20, blurred sigma 2: 0.16, sigma 4: 0.044
 DEFAULT_SAMPLES = 48  # frames sampled for the descriptor and the 68 points (and B's faces used)

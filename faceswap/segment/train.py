@@ -6,7 +6,6 @@ preview are refreshed at every checkpoint, including the one written on Ctrl-C.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -95,21 +94,11 @@ def _resolve_threads(config: SegmentTrainConfig, task, data: TensorDataset) -> i
     return auto_cpu_threads(task, data[:config.batch_size])
 
 
-def _threads(config: SegmentTrainConfig) -> int:
-    """0 means auto: on the CPU, half the logical cores (small convolutions gain little from more)."""
-    from faceswap.runtime import pick_device
-
-    if config.threads or pick_device(config.device).type != "cpu":
-        return config.threads
-    return max(1, (os.cpu_count() or 2) // 2)
-
-
 def _engine_config(config: SegmentTrainConfig, out: Path, count: int):
-    """The nested engine settings with the run folder, the schedule and the auto thread count filled in."""
+    """The nested engine settings with the run folder and the schedule filled in (threads are resolved before)."""
     steps = config.steps
     return replace(config.engine, out_dir=str(out / files.TRAINING_DIR), drop_last=count >= config.batch_size,
-                   schedule="cosine" if steps else "constant", warmup_steps=min(100, (steps or 1000) // 10),
-                   threads=_threads(config))
+                   schedule="cosine" if steps else "constant", warmup_steps=min(100, (steps or 1000) // 10))
 
 
 class SegmenterExporter:

@@ -65,7 +65,7 @@ class FacesWriter:
         (self.faces_dir / MASKS).mkdir(parents=True, exist_ok=True)
         self.alignments = alignments
         self.max_pending = max_pending
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="png-writer", initializer=_yield_to_detection)
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="image-writer", initializer=_yield_to_detection)
         self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alignments-saver")  # one: saves stay in order
         self._pending: deque[Future] = deque()
         self._checkpoints: deque[Future] = deque()
