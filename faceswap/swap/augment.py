@@ -4,7 +4,9 @@ One random affine per face (rotation, zoom, shift, horizontal flip) is applied t
 the target alike, as is the colour jitter. The input alone is also pushed through a random
 warp: offsets on a coarse grid (``warp_grid`` points a side, 5 by default), upsampled, move the
 sampling points. The model thus learns to rebuild a clean face from a distorted one, which is
-what makes the shared encoder generalise across the two people. All of it is a single
+what makes the shared encoder generalise across the two people. A share of the faces
+(``blink``) also has its eyes closed by a warp (blink.py), input and target alike, so that each
+decoder learns closed eyes even where its person's footage holds few. All of it is a single
 ``grid_sample`` per tensor.
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from faceswap import augment as shared
+from faceswap.swap.blink import blink_offsets, random_closure
 from faceswap.swap.models.autoencoder import resize_faces
 
 
@@ -27,6 +30,7 @@ class AugmentSettings:
     flip: float = 0.5  # probability
     colour: float = 0.1  # brightness / contrast / saturation jitter, +- fraction
     warp_grid: int = 5  # coarse-grid points per side: more give finer, more local distortions
+    blink: float = 0.0  # share of faces whose eyes a warp closes (input and target)
     ramp_calls: int = 3000  # calls over which rotation/zoom/shift/flip/colour grow from 0 to full
 
     def at(self, calls: int) -> "AugmentSettings":
@@ -68,14 +72,18 @@ def colour_jitter(images: list[torch.Tensor], settings: AugmentSettings, generat
 
 
 def augment(faces_uint8: torch.Tensor, region_weights: torch.Tensor, size: int, settings: AugmentSettings,
-            generator: torch.Generator) -> AugmentedBatch:
-    """faces_uint8: (N, 4 or 5, S, S) RGB + mask (+ inside-frame mask); region_weights: (1, 1, S, S).
+            generator: torch.Generator, eye_centres: torch.Tensor | None = None) -> AugmentedBatch:
+    """faces_uint8: (N, 4 or 5, S, S) RGB + mask (+ inside-frame mask); region_weights: (1, 1, S, S);
+    eye_centres: (2, 2) the template's eyes in normalised coordinates (needed for ``settings.blink``).
     Output at ``size``."""
     count, device = len(faces_uint8), faces_uint8.device
     faces = with_inside(faces_uint8.float() / 255)
     stacked = torch.cat([faces, region_weights.to(device).expand(count, -1, -1, -1)], dim=1)
     theta = random_affine(count, settings, generator, device)
     grid = F.affine_grid(theta, [count, 6, size, size], align_corners=False)
+    if settings.blink > 0 and eye_centres is not None:
+        closure = random_closure(count, settings.blink, generator, device)
+        grid = grid + blink_offsets(grid, eye_centres.to(device), closure)
     targets = F.grid_sample(stacked, grid, mode="bilinear", padding_mode="border", align_corners=False)
     # What the affine brings in from beyond the crop is border replication, not face: mark it outside.
     inside = targets[:, 4:5] * F.grid_sample(torch.ones_like(stacked[:, :1]), grid, mode="bilinear", padding_mode="zeros",

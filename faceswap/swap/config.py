@@ -94,6 +94,10 @@ class SwapTrainConfig:
     shift: float = field(default=0.05, metadata={"help": "random shift range (+- fraction of the size)"})
     flip: float = field(default=0.5, metadata={"help": "probability of a horizontal flip"})
     colour: float = field(default=0.1, metadata={"help": "colour jitter strength (brightness, contrast, saturation)"})
+    blink: float = field(default=0.0, metadata={"help": "share of training faces (both people) whose eyes a warp closes, "
+                         "input and target alike, so that B's decoder learns closed eyes B's footage lacks (0: off; 0.25 "
+                         "closed the swap's eyes in a third of the demo's closed-eye frames, but also half-closed open "
+                         "ones in 10-minute runs)"})
     augment_ramp: int = field(default=3000, metadata={"help": "steps over which rotation/zoom/shift/flip/colour grow from 0 to the ranges above (0: full from the start; the warp is always full)"})
 
     def __post_init__(self) -> None:
@@ -109,8 +113,9 @@ class SwapTrainConfig:
             raise UserError(f"--val-fraction must be between 0 and 0.5, not {self.val_fraction}.")
         if self.segmenter_steps < 1 or (self.segmenter_minutes is not None and self.segmenter_minutes <= 0):
             raise UserError("--segmenter-steps must be at least 1 and --segmenter-minutes positive.")
-        if not 0 <= self.flip <= 1:
-            raise UserError(f"--flip is a probability between 0 and 1, not {self.flip}.")
+        for name in ("flip", "blink"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise UserError(f"--{name} is a probability between 0 and 1, not {getattr(self, name)}.")
         if self.warp_grid < 2:
             raise UserError(f"--warp-grid must be at least 2, not {self.warp_grid}.")
         negative = [n for n in ("ssim_weight", "l1_weight", "mask_weight", "eyes_weight", "mouth_weight",

@@ -17,6 +17,7 @@ from torch import nn
 from faceswap.align.template import Template
 from faceswap.swap.adversarial import AdversarialLoss
 from faceswap.swap.augment import AugmentSettings, augment, plain
+from faceswap.swap.blink import eye_centres
 from faceswap.swap.config import SwapTrainConfig
 from faceswap.swap.loss import SwapLoss
 
@@ -33,6 +34,7 @@ class SwapTask(nn.Module):
         self.seed = seed
         weights = torch.from_numpy(template.region_weights(stored_size, eyes=eyes_weight, mouth=mouth_weight))
         self.register_buffer("region_weights", weights.view(1, 1, stored_size, stored_size), persistent=False)
+        self.register_buffer("eye_centres", eye_centres(template), persistent=False)
         self.register_buffer("augment_calls", torch.zeros((), dtype=torch.int64))
         self._calls: int | None = None  # the buffer's value on the host, read once after a load
 
@@ -58,7 +60,7 @@ class SwapTask(nn.Module):
         size = self.model.resolution
         if generator is None:
             return plain(faces_uint8, self.region_weights, size)
-        return augment(faces_uint8, self.region_weights, size, self.augment_settings.at(calls), generator)
+        return augment(faces_uint8, self.region_weights, size, self.augment_settings.at(calls), generator, self.eye_centres)
 
     @torch.compiler.disable
     def _prepare_pair(self, faces_a: torch.Tensor, faces_b: torch.Tensor):
@@ -89,7 +91,7 @@ def build_swap_task(model: nn.Module, template: Template, stored_size: int, conf
     """The task ``faceswap train`` fits: augmentation, loss and optional discriminator from a SwapTrainConfig."""
     augment_settings = AugmentSettings(warp=config.warp, warp_grid=config.warp_grid, rotation=config.rotation,
                                        zoom=config.zoom, shift=config.shift, flip=config.flip, colour=config.colour,
-                                       ramp_calls=config.augment_ramp)
+                                       ramp_calls=config.augment_ramp, blink=config.blink)
     loss = SwapLoss(config.ssim_weight, config.l1_weight, config.mask_weight, config.background_weight,
                     config.perceptual_weight)
     adversarial = AdversarialLoss(config.adversarial_weight) if config.adversarial_weight > 0 else None
