@@ -145,7 +145,9 @@ def _json_kind(data: Any) -> str:
 
 
 class _RecordingWriter:
-    """A file for torch.save that keeps the OSError of a failed write (torch reports only "unexpected pos")."""
+    """A file for torch.save that keeps what stopped a write: an OSError, or a KeyboardInterrupt (Ctrl-C, a
+    stop button) that arrived mid-write. torch.save turns either into "unexpected pos"; the caller raises
+    the original, so an interrupted save still ends in the trainer's save-and-stop path."""
 
     def __init__(self, handle):
         self.handle, self.error = handle, None
@@ -153,7 +155,7 @@ class _RecordingWriter:
     def write(self, data) -> int:
         try:
             return self.handle.write(data)
-        except OSError as error:
+        except (OSError, KeyboardInterrupt) as error:
             self.error = error
             raise
 
@@ -163,7 +165,8 @@ class _RecordingWriter:
 
 def save_torch(obj: Any, path: str | os.PathLike) -> None:
     """torch.save of plain tensors and dicts (read back with weights_only=True), flushed to disk;
-    a full disk ends in the OSError it is (torch.save's own error says only "unexpected pos")."""
+    a full disk ends in the OSError it is and Ctrl-C in a KeyboardInterrupt (torch.save's own error
+    says only "unexpected pos")."""
     import torch
 
     with open(path, "wb") as handle:

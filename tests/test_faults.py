@@ -151,3 +151,39 @@ def test_the_kill_moments_cover_the_run():
         moments = _moments(kind, 10.0)
         slices = np.linspace(1.5, 10.0, count + 1)
         assert len(moments) == count and all(low <= m <= high for m, low, high in zip(moments, slices[:-1], slices[1:]))
+
+
+class _InterruptedFile:
+    """A file whose second write is interrupted by Ctrl-C (as a stop button's SIGINT may land mid-save)."""
+
+    def __init__(self, handle):
+        self.handle, self.writes = handle, 0
+
+    def write(self, data) -> int:
+        self.writes += 1
+        if self.writes == 2:
+            raise KeyboardInterrupt
+        return self.handle.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+
+def test_ctrl_c_during_a_torch_save_stays_a_keyboard_interrupt(tmp_path, monkeypatch):
+    """torch.save reports an interrupted write as RuntimeError "unexpected pos", which the trainer's
+    save-and-stop path would not catch: the stop would end the run as failed."""
+    import builtins
+
+    import torch
+
+    from faceswap import fileio
+
+    monkeypatch.setattr(fileio, "open", lambda path, mode: _InterruptedFile(builtins.open(path, mode)), raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        fileio.save_torch({"weights": torch.zeros(100_000)}, tmp_path / "state.pt")
