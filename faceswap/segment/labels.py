@@ -27,6 +27,7 @@ SKIN_FLOOR = 4.0  # smallest deviation (Lab units) so a very even skin does not 
 RING_DILATE = 0.08  # share of the crop by which the outline is grown to get the probable-background ring
 FOREHEAD = 0.55  # the label ends this many eye distances above the eyes
 MIN_OUTLINE_SHARE = 0.4  # a label keeping less of the landmark outline than this has collapsed (typical labels keep 0.65-0.9)
+GRABCUT_SEED = 0  # the same label for the same face, whichever thread makes it
 
 
 def _disk(radius: int) -> np.ndarray:
@@ -65,6 +66,8 @@ def pseudo_label(face_bgr_uint8: np.ndarray, outline_uint8: np.ndarray, eyes_xy:
     if inside_frame is not None:
         seeds[cv2.resize(inside_frame.astype(np.uint8), (work, work), interpolation=cv2.INTER_NEAREST) == 0] = cv2.GC_BGD
     try:
+        # GrabCut's k-means draws from this thread's RNG: reseed it, or a label depends on which pool thread made it.
+        cv2.setRNGSeed(GRABCUT_SEED)
         cv2.grabCut(face, seeds, None, np.zeros((1, 65)), np.zeros((1, 65)), iterations, cv2.GC_INIT_WITH_MASK)
         label = ((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)).astype(np.uint8)
     except cv2.error:  # a flat crop gives GrabCut no colour model: keep the outline
