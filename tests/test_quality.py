@@ -133,6 +133,7 @@ def test_the_report_names_an_expression_that_b_never_shows(reports):
     reference, person_b = pasted.expression.reference_states, pasted.expression.person_b_states
     assert reference.eyes_closed >= quality.STATE_SHOWN and person_b.faces == SAMPLES and person_b.eyes_closed < quality.STATE_SHOWN
     assert "add footage of B with closed eyes" in pasted.reasons["expression"]
+    assert "--blink" in pasted.reasons["expression"]  # the training option for eyes B's footage lacks
     assert "add footage" not in reports["untouched"].reasons["expression"]  # kept: nothing to explain
 
 

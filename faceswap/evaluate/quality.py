@@ -154,6 +154,8 @@ def expression_verdict(score: ExpressionScore | None) -> tuple[str | None, str]:
                            f"of the reference's frames" for state, words in missing)
         rule += (f"; B's faces rarely or never show what the reference does ({shares}), and a swap draws only what "
                  f"B's faces show: add footage of B with {' and '.join(words for _, words in missing)}")
+        if any(state == "eyes_closed" for state, _ in missing):
+            rule += " (or train with --blink, which closes eyes by a warp: see the README)"
     return ("changed", f"changed ({', '.join(failed)}): {numbers} {rule}") if failed else ("kept", f"kept: {numbers} {rule}")
 
 
