@@ -24,6 +24,17 @@ def test_unsharp_brings_back_edges_of_an_upscaled_face(asset):
     assert np.abs(sharpened.astype(int) - upscaled.astype(int)).mean() < 8  # a touch, not a new picture
 
 
+def test_convert_sharpens_by_default_and_only_a_touch(asset):
+    frame = cv2.imread(str(asset("image_single_face")))
+    small = cv2.resize(frame, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    upscaled = cv2.resize(small, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_CUBIC)
+    amount = ConvertConfig().sharpen
+    sharpened = unsharp(upscaled, amount, model_pixel=4.0)
+    assert _detail(sharpened) > 1.5 * _detail(upscaled)
+    assert _detail(sharpened) < _detail(unsharp(upscaled, 1.0, model_pixel=4.0))
+    assert np.abs(sharpened.astype(int) - upscaled.astype(int)).mean() < 4
+
+
 def test_unsharp_is_a_no_op_at_zero_and_on_flat_colour():
     flat = np.full((32, 32, 3), 120, np.uint8)
     assert unsharp(flat, 0.0, 2.0) is flat
