@@ -65,6 +65,9 @@ class SwapTrainConfig:
     preview_faces: int = field(default=4, metadata={"help": "rows of the preview grid (held-out faces per person)"})
     # Data
     min_faces: int = field(default=20, metadata={"help": "refuse a side with fewer faces than this"})
+    balance: float = field(default=0.0, metadata={"help": "0..1: how far sampling evens out the faces' eye and mouth "
+                           "looks (k-means clusters of those regions), so that rare ones such as closed eyes train as "
+                           "often as common ones (0: every face equally often)"})
     val_fraction: float = field(default=0.1, metadata={"help": "share of each side's faces held out for validation and previews"})
     max_val_faces: int = field(default=64, metadata={"help": "at most this many held-out faces per side"})
     # Masks
@@ -113,9 +116,9 @@ class SwapTrainConfig:
             raise UserError(f"--val-fraction must be between 0 and 0.5, not {self.val_fraction}.")
         if self.segmenter_steps < 1 or (self.segmenter_minutes is not None and self.segmenter_minutes <= 0):
             raise UserError("--segmenter-steps must be at least 1 and --segmenter-minutes positive.")
-        for name in ("flip", "blink"):
+        for name in ("flip", "blink", "balance"):
             if not 0 <= getattr(self, name) <= 1:
-                raise UserError(f"--{name} is a probability between 0 and 1, not {getattr(self, name)}.")
+                raise UserError(f"--{name} must lie between 0 and 1, not {getattr(self, name)}.")
         if self.warp_grid < 2:
             raise UserError(f"--warp-grid must be at least 2, not {self.warp_grid}.")
         negative = [n for n in ("ssim_weight", "l1_weight", "mask_weight", "eyes_weight", "mouth_weight",

@@ -26,6 +26,7 @@ from faceswap.fileio import read_json
 from faceswap.swap import model_dir as model_files
 from faceswap.swap.config import SwapTrainConfig
 from faceswap.swap.batch_size import resolve_batch_size, training_device
+from faceswap.swap.balance import balanced_rows
 from faceswap.swap.data import check_templates, held_out_indices, read_face_source, spread_sample
 from faceswap.swap.device_faces import training_pairs
 from faceswap.swap.face_cache import FaceCache, FaceReader, cache_dir, open_face_cache
@@ -66,6 +67,8 @@ def train_swap(config: SwapTrainConfig, callbacks: Iterable = ()) -> dict[str, f
 
     if previous is None and hasattr(model, "init_from_faces"):  # optional for third-party models
         model.init_from_faces(_init_sample(reader_a, train_a), _init_sample(reader_b, train_b))
+    train_a, train_b = (balanced_rows(reader, rows, template, config.balance, config.seed, side)
+                        for reader, rows, side in ((reader_a, train_a, "A"), (reader_b, train_b, "B")))
     task = build_swap_task(model, template, sides["A"].faces.shape[-1], config)
     device = training_device(config.device)
     train_data = training_pairs(config.faces_on_device, device, (sides["A"], sides["B"]), (reader_a, reader_b),
