@@ -24,7 +24,7 @@ from faceswap.swap.loss import SwapLoss
 
 class SwapTask(nn.Module):
     def __init__(self, model: nn.Module, template: Template, stored_size: int, augment_settings: AugmentSettings,
-                 loss: SwapLoss, eyes_weight: float = 3.0, mouth_weight: float = 2.0, seed: int = 0,
+                 loss: SwapLoss, eyes_weight: float, mouth_weight: float, seed: int = 0,
                  adversarial: AdversarialLoss | None = None):
         super().__init__()
         self.model = model
