@@ -124,5 +124,5 @@ def test_an_old_flat_train_config_json_still_resumes(extracted_faces, tmp_path):
     assert faceswap_main(["train", "--config", str(saved), "--resume", "--steps", "4"]) == 0
     assert json.loads((model_dir / "training" / "checkpoints" / "latest.json").read_text())["step"] == 4
     rewritten = json.loads((model_dir / "train_config.json").read_text())
-    added_since = {"blink": 0.0, "balance": 0.0}  # settings newer than the old file get their defaults
+    added_since = {"blink": 0.0, "balance": 0.0, "ema": 0.0}  # settings newer than the old file get their defaults
     assert rewritten == {**old, "steps": 4, "resume": True, **added_since}  # the same flat keys and values, nothing nested

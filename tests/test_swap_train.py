@@ -179,3 +179,25 @@ def test_auto_threads_are_timed_on_the_cpu_and_recorded(extracted_faces, tmp_pat
     assert recorded in {max(1, cores // 2), cores}  # what the timing chose, for the record and a repeat
     if cores > 1:
         assert "CPU threads:" in caplog.text
+
+
+def test_ema_exports_the_averaged_weights_and_checkpoints_keep_the_trained_ones(extracted_faces, tmp_path):
+    from safetensors.torch import load_file
+
+    from faceswap.engine.checkpoint import read_checkpoint
+    from test_swap_support import TINY_MODEL, faces_subset
+
+    faces = {side: faces_subset(extracted_faces[side], tmp_path / side, 16) for side in "ab"}
+    model_dir = tmp_path / "model"
+    train_swap(SwapTrainConfig(faces_a=str(faces["a"]), faces_b=str(faces["b"]), model_dir=str(model_dir), batch_size=4,
+                               steps=3, eval_every=3, save_every=3, min_faces=10, threads=1, device="cpu", progress=False,
+                               segmenter="none", perceptual_weight=0.0, ema=0.9, **TINY_MODEL))
+    folder = model_dir / "training" / "checkpoints" / "step_00000003"
+    trained = load_file(str(folder / "model.safetensors"))
+    average = read_checkpoint(folder)[1]["ema"]
+    exported = load_file(str(model_dir / "model.safetensors"))
+    assert exported.keys() == {name[len("model."):] for name in trained if name.startswith("model.")}
+    for name, value in exported.items():
+        assert torch.equal(value, average[f"model.{name}"])
+    assert any(not torch.equal(value, trained[f"model.{name}"]) for name, value in exported.items())
+    assert load_swap_model(model_dir)[0].resolution == 64

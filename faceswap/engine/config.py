@@ -31,6 +31,8 @@ class TrainConfig:
     lr_step_every: int = field(default=1000, metadata={"help": "'step' schedule: multiply the LR by lr_gamma every this many steps"})
     lr_gamma: float = field(default=0.1, metadata={"help": "'step' schedule: LR factor"})
     min_lr_ratio: float = field(default=0.0, metadata={"help": "'cosine' schedule: final LR as a fraction of the peak"})
+    ema: float = field(default=0.0, metadata={"help": "decay of an exponential moving average of the weights kept "
+                                              "beside them, which a stage may export instead of the last step's (0: none)"})
     grad_clip: float | None = field(default=None, metadata={"help": "clip the gradient norm to this value"})
     grad_accum: int = field(default=1, metadata={"help": "batches whose gradients are summed per optimiser step"})
     precision: Literal["auto", "fp32", "bf16", "fp16"] = field(default="auto", metadata={"help": "auto: bf16 (or fp16) on CUDA, fp32 elsewhere"})
@@ -74,6 +76,8 @@ class TrainConfig:
             raise UserError(f"save_minutes must be positive or unset, not {self.save_minutes}.")
         if self.lr <= 0:
             raise UserError(f"lr must be positive, not {self.lr}.")
+        if not 0 <= self.ema < 1:
+            raise UserError(f"ema must lie between 0 (none) and 1, not {self.ema}.")
         if not 0 < self.nan_lr_factor <= 1:
             raise UserError(f"nan_lr_factor must be in (0, 1], not {self.nan_lr_factor}.")
         if self.num_workers < -1:

@@ -30,6 +30,7 @@ from faceswap.engine.config import TrainConfig
 from faceswap.engine.data import EpochLoader, batch_size_of, held_on_device, move_to_device
 from faceswap.engine.distributed import (all_reduce_sum, barrier, destroy_process_group, device_for_rank,
                                          dist_info_from_env, gather_objects, init_process_group, rank0_decides, wrap)
+from faceswap.engine.ema import WeightAverage
 from faceswap.engine.guard import NonFiniteGuard
 from faceswap.engine.logs import MetricsCSV, ProgressBar, TensorBoardLog
 from faceswap.engine.metrics import MetricWindow, PendingSteps, scalar_metrics, stack_scalars
@@ -48,7 +49,8 @@ class Trainer:
 
     Public attributes: ``task`` (the unwrapped module), ``model`` (the DDP wrapper under torchrun,
     else ``task``), ``device``, ``step``, ``epoch``, ``rank``, ``world_size``, ``is_main_process``,
-    ``optimizer``, ``schedule``, ``guard``, ``best_value``, ``last_metrics``, ``out_dir``, ``lr``.
+    ``optimizer``, ``schedule``, ``guard``, ``best_value``, ``last_metrics``, ``out_dir``, ``lr``, ``ema`` (the
+    weight average when ``config.ema`` is set, else None).
     Under torchrun the process group that the Trainer starts is closed at the end of ``fit``, so a
     Trainer fits once there.
     """
@@ -72,6 +74,7 @@ class Trainer:
         if config.compile:
             compile_task(self.task, self.device)
         self.model = wrap(self.task, self.dist, self.device, config.find_unused_parameters)
+        self.ema = WeightAverage(self.task, config.ema) if config.ema else None
         self.scaler = self.precision.make_scaler()
         self.guard = NonFiniteGuard(config.nan_max_bad_steps, config.nan_lr_factor, config.snapshot_every)
         self.callbacks = CallbackList(callbacks)
@@ -276,6 +279,8 @@ class Trainer:
         good = checks[0] == 1.0 if self.scaler is not None else (checks == 1.0).all()
         self._step_unless_bad(good)
         self.optimizer.zero_grad(set_to_none=True)
+        if self.ema is not None:
+            self.ema.update()
         self.step += 1
         self.pending.add(self.step, good, grad_norm, keys, values, numbers, lr, samples)
         metrics: dict[str, Any] = dict(zip(keys, values.unbind())) if keys else {}
@@ -405,6 +410,8 @@ class Trainer:
             "guard": self.guard.state_dict(),
             "rng": rng_states,
         }
+        if self.ema is not None:
+            trainer_state["ema"] = self.ema.state_dict()
         path = ckpt.save_checkpoint(self.out_dir, self.step, self.task, self._state_json(), trainer_state,
                                     self.config.keep_last,
                                     same_weights=ckpt.best_weights_path(self.out_dir) if self._best_step == self.step else None)
@@ -428,6 +435,10 @@ class Trainer:
         if self.scaler is not None and trainer_state["scaler"]:
             self.scaler.load_state_dict(trainer_state["scaler"])
         self.guard.load_state_dict(trainer_state["guard"])
+        if self.ema is not None:  # a run that kept no average starts one from the weights it resumes with
+            self.ema = WeightAverage(self.task, self.config.ema)
+            if "ema" in trainer_state:
+                self.ema.load_state_dict(trainer_state["ema"])
         rng_states = trainer_state["rng"]
         set_rng_state(rng_states[self.rank] if self.rank < len(rng_states) else rng_states[0])
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]

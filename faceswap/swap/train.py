@@ -255,7 +255,15 @@ class ModelExporter:
         from faceswap.engine.checkpoint import MODEL_FILE
 
         model = trainer.task.model
-        model_files.export_weights(self.model_dir, trainer.task, path / MODEL_FILE)
+        if trainer.ema is None:
+            model_files.export_weights(self.model_dir, trainer.task, path / MODEL_FILE)
+            self._write_description_and_preview(model, step)
+            return
+        with trainer.ema.applied():  # convert and the preview get the averaged weights; the checkpoint keeps the trained ones
+            model_files.save_weights(self.model_dir, model)
+            self._write_description_and_preview(model, step)
+
+    def _write_description_and_preview(self, model, step: int) -> None:
         model_files.write_model_json(self.model_dir, self.preset, model, self.template, steps=step)
         image = render_preview(model, self.preview_a, self.preview_b)
         write_preview(image, self.model_dir / model_files.PREVIEW_FILE, self.timelapse, step)
