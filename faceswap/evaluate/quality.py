@@ -67,6 +67,8 @@ class IdentityScore:
     distance_b: float
     recognised_b: float  # share within the descriptor's same-person distance of B
     a_to_b: float  # distance of the two centroids
+    hand_covered: int = 0  # sampled faces left out: a hand over them (the same hand in output and reference)
+    transfer_all: float | None = None  # ``transfer`` over every sampled face, hands and all (None: none was left out)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,9 @@ def identity_verdict(score: IdentityScore | None, same_person: float) -> tuple[s
         return None, "n/a"
     numbers = (f"{100 * score.transfer:.0f}% of the sampled faces nearer B than A (mean distance to A "
                f"{score.distance_a:.2f}, to B {score.distance_b:.2f})")
+    if score.hand_covered and score.transfer_all is not None:
+        numbers += (f"; {score.hand_covered} faces with a hand over them left out, as the hand is the same in both "
+                    f"videos (with them: {100 * score.transfer_all:.0f}%)")
     if score.a_to_b < same_person:
         return None, f"n/a: A and B look alike to the descriptor (centroids {score.a_to_b:.2f} apart, < {same_person:g})"
     if score.transfer >= IDENTITY_TRANSFERRED:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from faceswap.align.transform import five_points
+from faceswap.hands import DEFAULT_FINDER, load_finder
 from faceswap.evaluate.quality import (DEFAULT_SAMPLES, EYES_CLOSED_RATIO, MOUTH_OPEN_RATIO, STATE_UNSURE_BAND,
                                       ExpressionScore, IdentityScore, PoseScore, QualityReport, SharpnessScore,
                                       StateShares, with_verdicts)
@@ -19,6 +20,8 @@ from faceswap.evaluate.quality_metrics import (eye_aspect_ratio, face_detail, he
                                               mouth_aspect_ratio)
 
 LANDMARKS_68 = "dlib_landmarks68"
+MIN_UNCOVERED = 8  # fewer faces free of hands than this: identity is measured on all of them
+HAND_OVER_FACE = 0.05  # share of the reference face box under a hand from which a face counts as covered
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class QualitySettings:
     person_b: str | None = None  # B's faces folder, images or video: who the output should look like
     frames: int = DEFAULT_SAMPLES  # frames sampled for the descriptor and the 68 points (and B's faces); 0: no quality section
     device: str = "auto"
+    hands: str = DEFAULT_FINDER  # hand finder: faces with a hand over them are left out of identity ("none": none are)
 
 
 @dataclass
@@ -34,6 +38,7 @@ class _Measured:
     pose: list[np.ndarray] = field(default_factory=list)
     output_descriptors: list[np.ndarray] = field(default_factory=list)
     reference_descriptors: list[np.ndarray] = field(default_factory=list)
+    hand_covered: list[bool] = field(default_factory=list)  # per sampled face, beside the descriptors
     landmark_errors: list[float] = field(default_factory=list)
     eyes_agree: list[bool] = field(default_factory=list)
     mouth_agree: list[bool] = field(default_factory=list)
@@ -52,6 +57,7 @@ class QualitySampler:
         self.sampled_positions = set(np.linspace(0, count - 1, min(settings.frames, count)).round().astype(int).tolist())
         self.unavailable: dict[str, str] = {}  # part -> why it is not measured, and how to enable it
         self.describer, self.person_b_descriptors, self.person_b_states = None, None, None
+        self.hand_finder = None
         self.use_68 = is_available() and _cached(LANDMARKS_68)
         if settings.person_b:
             self._load_person_b(settings)
@@ -70,6 +76,7 @@ class QualitySampler:
         from faceswap.identity import load_describer
 
         self.describer = load_describer(device=settings.device)  # a UserError naming the extra when dlib is missing
+        self.hand_finder = load_finder(settings.hands)
         images, boxes = person_faces(settings.person_b, settings.frames, settings.device)
         self.person_b_descriptors = self.describer.describe(images, boxes)
         if self.use_68:  # which eye and mouth states B's faces show: a swap cannot draw one they never do
@@ -98,12 +105,31 @@ class QualitySampler:
             descriptors = self.describer.describe(images, boxes)
             self.measured.output_descriptors += list(descriptors[:len(pairs)])
             self.measured.reference_descriptors += list(descriptors[len(pairs):])
+            self.measured.hand_covered += [self._hand_covered(reference_bgr, reference.box) for _, reference in pairs]
         if self.use_68:
             from faceswap.identity.dlib_support import landmarks
 
             points = landmarks(LANDMARKS_68, images, boxes)
             for output68, reference68 in zip(points[:len(pairs)], points[len(pairs):]):
                 self._expression(output68, reference68)
+
+    def _hand_covered(self, reference_bgr: np.ndarray, box) -> bool:
+        """Whether a hand lies over the reference face: a face recogniser then sees the very same hand in
+        the output and the reference (convert keeps it), which pulls the two together whoever the face is."""
+        from faceswap.hands.drawing import hands_mask
+
+        if self.hand_finder is None:
+            return False
+        self.hand_finder.reset()  # sampled frames are far apart: nothing to follow from one to the next
+        hands = self.hand_finder.find(reference_bgr, [box])
+        height, width = reference_bgr.shape[:2]
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        if not hands or x1 <= x0 or y1 <= y0:
+            return False
+        crop_box = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0]])
+        mask = hands_mask(hands, crop_box, max(x1 - x0, y1 - y0))
+        return mask is not None and float(np.mean(mask[:y1 - y0, :x1 - x0] > 127)) > HAND_OVER_FACE
 
     def _expression(self, output68: np.ndarray, reference68: np.ndarray) -> None:
         self.measured.landmark_errors.append(landmark_error(output68, reference68))
@@ -133,7 +159,7 @@ class QualitySampler:
         if self.describer is not None and measured.output_descriptors:
             same_person = self.describer.same_person_distance
             parts["identity"] = _identity(np.array(measured.output_descriptors), np.array(measured.reference_descriptors),
-                                          self.person_b_descriptors, same_person)
+                                          self.person_b_descriptors, same_person, np.array(measured.hand_covered, bool))
         return with_verdicts(replace(report, **parts), same_person, self.unavailable)
 
 
@@ -157,11 +183,20 @@ def _mean_or_none(values: list[bool]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def _identity(output: np.ndarray, reference: np.ndarray, person_b: np.ndarray, same_person: float) -> IdentityScore:
-    centre_a, centre_b = reference.mean(axis=0), person_b.mean(axis=0)
+def _identity(output: np.ndarray, reference: np.ndarray, person_b: np.ndarray, same_person: float,
+              hand_covered: np.ndarray | None = None) -> IdentityScore:
+    """Identity over the faces without a hand over them (all of them when fewer than
+    ``MIN_UNCOVERED`` are free), ``transfer_all`` over every face."""
+    covered = np.zeros(len(output), bool) if hand_covered is None or len(hand_covered) != len(output) else hand_covered
+    if int((~covered).sum()) < MIN_UNCOVERED:
+        covered = np.zeros(len(output), bool)
+    centre_a, centre_b = reference[~covered].mean(axis=0), person_b.mean(axis=0)
     to_a, to_b = np.linalg.norm(output - centre_a, axis=1), np.linalg.norm(output - centre_b, axis=1)
-    return IdentityScore(transfer=float(np.mean(to_b < to_a)), distance_a=float(to_a.mean()), distance_b=float(to_b.mean()),
-                         recognised_b=float(np.mean(to_b < same_person)), a_to_b=float(np.linalg.norm(centre_a - centre_b)))
+    free = ~covered
+    return IdentityScore(transfer=float(np.mean(to_b[free] < to_a[free])), distance_a=float(to_a[free].mean()),
+                         distance_b=float(to_b[free].mean()), recognised_b=float(np.mean(to_b[free] < same_person)),
+                         a_to_b=float(np.linalg.norm(centre_a - centre_b)), hand_covered=int(covered.sum()),
+                         transfer_all=float(np.mean(to_b < to_a)) if covered.any() else None)
 
 
 def pair_faces(faces: list[Any], reference_faces: list[Any]) -> list[tuple[Any, Any]]:

@@ -16,6 +16,9 @@ class ExtractConfig:
     output_dir: str = field(default="", metadata={"help": "faces folder to write (faces/, masks/, alignments.json)", "cli": False})
     detector: str = field(default="centerface", metadata={"help": "face detector plugin (see `faceswap plugins`)"})
     aligner: str = field(default="five_point", metadata={"help": "landmark plugin: five_point (the detector's) or fan68"})
+    hands: str = field(default="mediapipe", metadata={
+        "help": "hand finder plugin (see `faceswap plugins`): hands near the faces go into the alignments, so the segmenter "
+                "learns they are not face and convert keeps them in front; or none"})
     masker: str = field(default="auto", metadata={"help": "mask plugin: outline, hull, segmenter (needs --segmenter), or auto (hull for 68 points, else outline)"})
     segmenter: str | None = field(default=None, metadata={"help": "trained segmenter folder for --masker segmenter (from `faceswap mask train` or MODEL_DIR/segmenter)"})
     min_face_size: int = field(default=40, metadata={"help": "ignore faces whose box is smaller than this, in frame pixels"})

@@ -1,4 +1,5 @@
-"""--debug-video: the input with boxes, landmarks, track ids and the mask outline drawn, for a quick look."""
+"""--debug-video: the input with boxes, landmarks, track ids, the mask outline and the hands found
+drawn, for a quick look."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,12 +7,20 @@ import numpy as np
 _COLOURS = [(0, 200, 0), (0, 140, 255), (255, 80, 0), (200, 0, 200), (0, 220, 220), (255, 255, 0)]
 
 
-def draw_faces(image_bgr: np.ndarray, faces: list, mask_outlines: list | None = None) -> np.ndarray:
-    """A copy of the frame with each face's box, landmarks, track id and (when given) the outline
-    of its mask, as (K, 1, 2) int32 contours in frame pixels."""
+def draw_faces(image_bgr: np.ndarray, faces: list, mask_outlines: list | None = None, hands: list | None = None) -> np.ndarray:
+    """A copy of the frame with each face's box, landmarks, track id, (when given) the outline of
+    its mask, as (K, 1, 2) int32 contours in frame pixels, and the hands' (21, 2) points as skeletons."""
     import cv2
 
+    from faceswap.hands.drawing import FINGERS
+
     canvas = image_bgr.copy()
+    for points in hands or []:
+        points = np.round(np.asarray(points, np.float64)).astype(np.int32)
+        for finger in FINGERS:
+            cv2.polylines(canvas, [points[[0, *finger]][:, None]], False, (255, 200, 0), 2, cv2.LINE_AA)
+        for x, y in points:
+            cv2.circle(canvas, (int(x), int(y)), 2, (255, 255, 255), -1)
     for contours in mask_outlines or []:
         cv2.polylines(canvas, contours, True, (255, 255, 255), 1, cv2.LINE_AA)
     for face in faces:
@@ -40,11 +49,11 @@ class DebugVideo:
     def __exit__(self, *exc) -> None:
         self._writer.__exit__(*exc)
 
-    def write(self, image_bgr: np.ndarray, faces: list, finder=None) -> None:
+    def write(self, image_bgr: np.ndarray, faces: list, finder=None, hands: list | None = None) -> None:
         import cv2
 
         outlines = [mask_outline(finder, image_bgr, face) for face in faces] if finder is not None else None
-        canvas = draw_faces(image_bgr, faces, outlines)
+        canvas = draw_faces(image_bgr, faces, outlines, hands)
         if canvas.shape[1::-1] != self.size:
             canvas = cv2.resize(canvas, self.size, interpolation=cv2.INTER_AREA)
         self._writer.write(canvas)

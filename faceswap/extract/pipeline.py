@@ -136,7 +136,10 @@ def _run(config: ExtractConfig, finder: FaceFinder, reader, alignments: Alignmen
     """Stream frames through the finder into the writer; returns the frames done in this run."""
     from tqdm import tqdm
 
+    from faceswap.hands import load_finder
+
     writer = FacesWriter(config.output_dir, alignments, face_format=config.face_format)
+    hand_finder = load_finder(config.hands)
     debug = _debug_video(config, reader.info)
     frames_done, since_checkpoint = 0, 0
     try:
@@ -144,9 +147,10 @@ def _run(config: ExtractConfig, finder: FaceFinder, reader, alignments: Alignmen
         with debug or contextlib.nullcontext(), found as stream, \
                 tqdm(total=total, unit="frame", disable=not config.progress, leave=False, dynamic_ncols=True) as progress:
             for frame, faces in stream:
-                writer.add(frame, faces, finder)
+                hands = None if hand_finder is None else hand_finder.find(frame.image, [face.box for face in faces]) if faces else []
+                writer.add(frame, faces, finder, hands)
                 if debug:
-                    debug.write(frame.image, faces, finder)
+                    debug.write(frame.image, faces, finder, hands)
                 frames_done += 1
                 since_checkpoint += 1
                 progress.update(1)

@@ -6,9 +6,9 @@ trained on the shared engine from the user's own faces folders.
     segmenter = load_segmenter("seg", "cpu")
     masks = segmenter.predict(crops_bgr_NHWC_uint8)   # (N, S, S) float32, P(visible face)
 
-Labels come from what a user has: the landmark outline refined by GrabCut (``labels.py``), with
-synthetic hands, objects and face pieces pasted over the faces (``occluders.py``), whose pixels
-are not face. ``segmenter.template`` tells which aligned crops it expects.
+Labels come from what a user has: the landmark outline refined by GrabCut (``labels.py``) less
+the hands extract found over the face, with synthetic hands, objects and face pieces pasted over
+the faces (``occluders.py``), whose pixels are not face. ``segmenter.template`` tells which aligned crops it expects.
 """
 from faceswap.segment.config import SegmentTrainConfig
 from faceswap.segment.folder import Segmenter, load_segmenter

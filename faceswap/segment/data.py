@@ -1,5 +1,5 @@
-"""Training data of the segmenter: aligned crops from faces folders, their pseudo-labels, and
-which of their pixels come from inside the frame.
+"""Training data of the segmenter: aligned crops from faces folders, their pseudo-labels (less
+the hands extract stored for the frame), and which of their pixels come from inside the frame.
 
 Segmentation needs variety more than volume, so at most ``max_faces`` evenly spaced faces of
 each folder are used; labels are made once per run on a thread pool (OpenCV releases the GIL).
@@ -19,6 +19,7 @@ from faceswap.align import alignments as alignments_file
 from faceswap.align.template import Template
 from faceswap.align.transform import inside_frame_mask
 from faceswap.errors import UserError
+from faceswap.hands.drawing import hands_mask
 from faceswap.segment.labels import MIN_OUTLINE_SHARE, label_is_reliable, pseudo_label
 
 log = logging.getLogger("faceswap.segment")
@@ -73,12 +74,14 @@ def _records(folder: Path, max_faces: int) -> tuple[Template, list[tuple]]:
         raise UserError(f"The faces folder '{folder}' holds no faces; extract from a video in which a face is visible.")
     picked = np.unique(np.linspace(0, len(records) - 1, min(max_faces, len(records))).round().astype(int))
     source = alignments.source
-    return alignments.template, [(folder, records[i], source.width, source.height) for i in picked]
+    hands = {face.face_file: frame.hands for frame, face in alignments.faces()}
+    return alignments.template, [(folder, records[i], source.width, source.height, hands.get(records[i].face_file))
+                                 for i in picked]
 
 
-def _sample(folder: Path, record, frame_width: int, frame_height: int, template: Template, size: int):
+def _sample(folder: Path, record, frame_width: int, frame_height: int, hands: list | None, template: Template, size: int):
     from faceswap.align.mask import outline_mask
-    from faceswap.align.transform import five_points, transform_points
+    from faceswap.align.transform import five_points, rescale, transform_points
 
     face_path = folder / record.face_file
     face = cv2.imread(str(face_path), cv2.IMREAD_COLOR) if face_path.is_file() else None
@@ -90,6 +93,10 @@ def _sample(folder: Path, record, frame_width: int, frame_height: int, template:
     outline = outline_mask(landmarks, template, face.shape[0])
     label = pseudo_label(face, outline, five_points(landmarks)[:2], inside)
     reliable = label_is_reliable(label, outline)
+    in_front = hands_mask([np.asarray(hand, np.float64) for hand in hands or []], rescale(matrix, template.size, face.shape[0]),
+                          face.shape[0])
+    if in_front is not None:  # colour calls a hand over the face face: the hand finder knows better
+        label[in_front > 127] = 0
     face = cv2.resize(face, (size, size), interpolation=cv2.INTER_AREA)
     label = cv2.resize(label, (size, size), interpolation=cv2.INTER_AREA)
     inside = cv2.resize(inside.astype(np.uint8) * 255, (size, size), interpolation=cv2.INTER_AREA)

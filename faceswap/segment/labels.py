@@ -8,8 +8,8 @@ outside the frame surely not, and the middle of the forehead surely face. GrabCu
 anything inside the outline whose colour it has not seen outside, so pixels far from the
 face's own skin colour (a robust model of its Lab chroma) leave the label too; the eyes, brows
 and mouth, small holes in the skin, are filled back in, while a larger hole is an object in
-front of the face. A hand has the face's colour and stays in the label: the segmenter learns
-hands from synthetic ones (see occluders.py).
+front of the face. A hand has the face's colour and stays in the label; the hands extract found
+and stored are taken out of it afterwards (data.py), and synthetic ones teach the rest (occluders.py).
 
 GrabCut fails one way often enough to matter: when skin fills the background ring (a hand on the
 cheek with its arm below the chin), the background colour model learns skin and the label

@@ -70,11 +70,13 @@ class FacesWriter:
         self._pending: deque[Future] = deque()
         self._checkpoints: deque[Future] = deque()
 
-    def add(self, frame, faces: list, finder) -> FrameRecord:
+    def add(self, frame, faces: list, finder, hands: list | None = None) -> FrameRecord:
         """Queue the crops and masks of one frame's faces (cut, masked and encoded on the
-        writer threads, which overlap detection); record the frame."""
+        writer threads, which overlap detection); record the frame and its hands ((21, 2) points each;
+        None: not looked for)."""
         self._raise_failed_checkpoints()
-        record = FrameRecord(index=frame.index, time=round(float(frame.time), 6), name=getattr(frame, "name", None))
+        record = FrameRecord(index=frame.index, time=round(float(frame.time), 6), name=getattr(frame, "name", None),
+                             hands=None if hands is None else [np.round(np.asarray(hand, np.float64), 2).tolist() for hand in hands])
         for number, face in enumerate(faces):
             face_name, mask_name = face_file_name(frame.index, number, self.face_encoding[0]), face_file_name(frame.index, number)
             self._queue(_write_face, finder, frame.image, face, self.faces_dir / FACES / face_name, self.faces_dir / MASKS / mask_name,
