@@ -83,6 +83,7 @@ def convert(config: ConvertConfig) -> ConvertSummary:
         faces, faces_size = face_stream(config, reader.info, itertools.chain([first], frames), model_template)
         selector = make_selector(config.select, config.reference, config.reference_distance, config.detector, config.device,
                                  stills=reader.info.kind != "video")
+        swapper.follow_hands = reader.info.kind == "video"
         with ExitStack() as outputs:
             encoder = choose_encoder(config.encoder, device.type)
             sinks = open_outputs(config, reader.info, first.time, start, outputs, encoder)

@@ -53,12 +53,15 @@ class FaceSwapper:
         self.mask_input_size = segmenter.resolution if segmenter is not None else resolution
         self.hand_finder = load_finder(config.hands, config.threads)
         self.hand_frames = 0
+        self.follow_hands = True  # False for pictures: each is looked at on its own
 
     def find_hands(self, frame_bgr_uint8: np.ndarray, face_boxes, stored: list[np.ndarray] | None = None) -> list[np.ndarray]:
         """The hands near these faces in one frame ((21, 2) points each): those extract stored in the
         alignments, else found now (frames in order: the finder follows a hand from frame to frame)."""
         if self.hand_finder is None:
             return []
+        if stored is None and not self.follow_hands:
+            self.hand_finder.reset()
         hands = stored if stored is not None else self.hand_finder.find(frame_bgr_uint8, face_boxes)
         self.hand_frames += bool(hands)
         return hands

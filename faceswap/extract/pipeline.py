@@ -147,6 +147,8 @@ def _run(config: ExtractConfig, finder: FaceFinder, reader, alignments: Alignmen
         with debug or contextlib.nullcontext(), found as stream, \
                 tqdm(total=total, unit="frame", disable=not config.progress, leave=False, dynamic_ncols=True) as progress:
             for frame, faces in stream:
+                if hand_finder is not None and reader.info.kind != "video":
+                    hand_finder.reset()  # separate pictures: no hand to follow from one to the next
                 hands = None if hand_finder is None else hand_finder.find(frame.image, [face.box for face in faces]) if faces else []
                 writer.add(frame, faces, finder, hands)
                 if debug:
