@@ -51,7 +51,7 @@ class FaceSwapper:
         self.masker = build_masker(self.mask_choice, device)
         segmenter = getattr(self.masker, "segmenter", None)
         self.mask_input_size = segmenter.resolution if segmenter is not None else resolution
-        self.hand_finder = load_finder(config.hands, config.threads)
+        self.hand_finder = load_finder(config.hands)
         self.hand_frames = 0
         self.follow_hands = True  # False for pictures: each is looked at on its own
 

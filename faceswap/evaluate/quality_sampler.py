@@ -190,9 +190,9 @@ def _identity(output: np.ndarray, reference: np.ndarray, person_b: np.ndarray, s
     covered = np.zeros(len(output), bool) if hand_covered is None or len(hand_covered) != len(output) else hand_covered
     if int((~covered).sum()) < MIN_UNCOVERED:
         covered = np.zeros(len(output), bool)
-    centre_a, centre_b = reference[~covered].mean(axis=0), person_b.mean(axis=0)
-    to_a, to_b = np.linalg.norm(output - centre_a, axis=1), np.linalg.norm(output - centre_b, axis=1)
     free = ~covered
+    centre_a, centre_b = reference[free].mean(axis=0), person_b.mean(axis=0)
+    to_a, to_b = np.linalg.norm(output - centre_a, axis=1), np.linalg.norm(output - centre_b, axis=1)
     return IdentityScore(transfer=float(np.mean(to_b[free] < to_a[free])), distance_a=float(to_a[free].mean()),
                          distance_b=float(to_b[free].mean()), recognised_b=float(np.mean(to_b[free] < same_person)),
                          a_to_b=float(np.linalg.norm(centre_a - centre_b)), hand_covered=int(covered.sum()),

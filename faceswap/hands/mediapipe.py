@@ -40,7 +40,7 @@ class MediaPipeHands:
     ``PALMS_EVERY`` for another hand while one is). Call
     ``find`` in frame order; ``reset`` before another video."""
 
-    def __init__(self, threads: int = 0):
+    def __init__(self):
         import cv2
 
         from faceswap import assets
@@ -50,8 +50,6 @@ class MediaPipeHands:
         self.anchors = palm_model.anchor_centres()
         self.previous: list[np.ndarray] = []
         self.frames_since_palms = PALMS_EVERY  # the first frame looks for palms
-        if threads:
-            cv2.setNumThreads(threads)
 
     def reset(self) -> None:
         self.previous, self.frames_since_palms = [], PALMS_EVERY
