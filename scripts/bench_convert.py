@@ -8,7 +8,10 @@
 Goal: ratio >= 0.5 on CPU with the 64 px `original` preset. The model has random weights
 (speed does not depend on training). Faces come from an alignments file made once by extract
 (cached in --work, not timed), hands included; a second figure finds faces (and hands) on the fly
-instead. Each is also timed with ``--hands none``: what keeping hands in front costs. Each
+instead. Each is also timed with ``--hands none``: what keeping hands in front costs, and the
+alignments figure with ``--keep-shape 0``. A random model draws no face, so the face mesh finds none
+in its output and the shape warp is skipped there: its full cost (mesh of both crops, fit, warp) is
+timed apart on real extracted faces, in ms per face. Each
 measurement is the best of --repeat runs, as the machine may be shared. ``--paste-workers 0,1,2``
 times the alignments figure once per paste-worker count (0: pasted on the main thread), so the
 counts compare within one run.
@@ -20,6 +23,26 @@ import dataclasses
 import tempfile
 import time
 from pathlib import Path
+
+
+def shape_warp_ms(faces: Path, model_dir: Path, repeat: int, count: int = 32) -> float:
+    """ms per face of ``keep_shape`` on real extracted crops at the model's size, each warped onto another."""
+    import cv2
+    import numpy as np
+
+    from faceswap.convert.pipeline import load_model
+    from faceswap.convert.shape_warp import keep_shape
+    from faceswap.face_mesh import load_mesh
+    from faceswap.runtime import pick_device
+
+    resolution = load_model(str(model_dir), pick_device("cpu"))[2]
+    paths = sorted((faces / "faces").glob("*.jpg"))[:count]
+    crops = np.stack([cv2.resize(cv2.imread(str(path)), (resolution, resolution), interpolation=cv2.INTER_AREA) for path in paths])
+    masks = np.ones(crops.shape[:3], np.float32)
+    mesh = load_mesh()
+    keep_shape(mesh, crops[:2], crops[1::-1], masks[:2], 1.0)  # warm-up
+    seconds = best_seconds(lambda: keep_shape(mesh, crops, crops[::-1], masks, 1.0), repeat)
+    return 1000 * seconds / len(crops)
 
 
 def best_seconds(run, repeat: int) -> float:
@@ -130,6 +153,7 @@ def main() -> None:
     counts = [int(n) for n in args.paste_workers.split(",") if n.strip()]
     runs = {f"alignments, {n} paste workers": dataclasses.replace(base, paste_workers=n) for n in counts} or {"alignments": base}
     runs["alignments, --hands none"] = dataclasses.replace(base, hands="none")  # what keeping stored hands in front costs
+    runs["alignments, --keep-shape 0"] = dataclasses.replace(base, keep_shape=0.0)
     results = alternating_best(runs, convert, args.repeat)
     if not args.no_on_the_fly:
         results["on the fly"] = best_seconds(lambda: convert(dataclasses.replace(base, alignments=None)), args.repeat)
@@ -142,6 +166,8 @@ def main() -> None:
           f"preset {args.preset}, batch {args.batch_size}, precision {args.precision}, paste {args.paste}, "
           f"encoder {args.encoder} ({args.encoder_preset} crf {args.crf}; the plain baseline uses x264)")
     print(f"plain decode+encode: {frames / plain:7.1f} frames/s")
+    print(f"shape warp on real faces ({args.preset}): {shape_warp_ms(faces, model_dir, args.repeat):.1f} ms per face "
+          "(not in the convert figures above: a random model draws no face to warp)")
     for label, seconds in results.items():
         print(f"convert ({label}): {frames / seconds:7.1f} frames/s  ratio {plain / seconds:.2f} (goal >= 0.5)")
 

@@ -43,6 +43,7 @@ class ConvertSummary:
     mask: str = ""  # the masker (or learned/combined) the faces were blended through
     mask_fallbacks: int = 0  # faces where segmentation failed and the landmark outline stood in
     hand_frames: int = 0  # frames where a hand was kept in front of a swapped face
+    shape_kept: int = 0  # faces whose features were moved onto the original's (--keep-shape)
     warnings: list[str] = field(default_factory=list)  # sentences for the user (the CLI prints them on stderr)
 
     def describe(self) -> str:
@@ -50,6 +51,8 @@ class ConvertSummary:
                 f"{self.frames_swapped} frames, {self.seconds:.1f} s ({self.fps:.1f} frames/s), mask: {self.mask}")
         if self.hand_frames:
             text += f", hands kept in front in {self.hand_frames} frames"
+        if self.shape_kept:
+            text += f", face shape kept in {self.shape_kept} faces"
         if self.mask_fallbacks:
             text += (f"\nwarning: the segmenter found no face in {self.mask_fallbacks} face crop(s); "
                      "the landmark outline was used for those")
@@ -98,7 +101,8 @@ def convert(config: ConvertConfig) -> ConvertSummary:
                           faces_swapped=counts["faces"], seconds=seconds, fps=counts["frames"] / max(seconds, 1e-9),
                           skipped_frames=skipped, side_by_side=config.side_by_side, previews=sinks.preview_paths,
                           mask=swapper.mask_choice.masker or swapper.mask_choice.kind, mask_fallbacks=swapper.mask_fallbacks,
-                          hand_frames=swapper.hand_frames, warnings=summary_warnings(config, counts))
+                          hand_frames=swapper.hand_frames, shape_kept=swapper.shape_kept,
+                          warnings=summary_warnings(config, counts))
 
 
 def summary_warnings(config: ConvertConfig, counts: dict[str, int]) -> list[str]:
@@ -137,6 +141,7 @@ def check_plugins(config: ConvertConfig) -> None:
     """Unknown plugin names fail here, with the registry's list of the available ones."""
     from faceswap.convert.choices import choose_encoder, choose_paste
     from faceswap.convert.masks import check_mask_name
+    from faceswap.face_mesh import NO_MESH
     from faceswap.hands import NO_FINDER
     from faceswap.registry import get
 
@@ -146,6 +151,8 @@ def check_plugins(config: ConvertConfig) -> None:
     get("color_matcher", config.color)
     if config.hands != NO_FINDER:
         get("hands", config.hands)
+    if config.keep_shape > 0 and config.face_mesh != NO_MESH:
+        get("face_mesh", config.face_mesh)
     check_mask_name(config.mask)
     get("video_writer", output_writer(config))
 

@@ -11,6 +11,7 @@ from faceswap.convert.blend import cut_out, feathered_mask, paste_face
 from faceswap.convert.config import ConvertConfig
 from faceswap.convert.masks import MaskChoice, build_masker, combine
 from faceswap.convert.paste_torch import paste_face_torch
+from faceswap.convert.shape_warp import keep_shape
 from faceswap.convert.sharpen import unsharp
 from faceswap.hands.drawing import hands_mask
 
@@ -38,6 +39,7 @@ class FaceSwapper:
         from faceswap.convert.color import create
         from faceswap.convert.masks import choose_mask
         from faceswap.engine.precision import resolve_precision
+        from faceswap.face_mesh import load_mesh
         from faceswap.hands import load_finder
 
         self.model, self.direction, self.device = model, direction, device
@@ -52,6 +54,8 @@ class FaceSwapper:
         segmenter = getattr(self.masker, "segmenter", None)
         self.mask_input_size = segmenter.resolution if segmenter is not None else resolution
         self.hand_finder = load_finder(config.hands)
+        self.face_mesh = load_mesh(config.face_mesh) if config.keep_shape > 0 else None
+        self.shape_kept = 0  # faces warped onto the original's features
         self.hand_frames = 0
         self.follow_hands = True  # False for pictures: each is looked at on its own
 
@@ -100,10 +104,14 @@ class FaceSwapper:
                 swapped_NCHW, masks_N1HW = self.model.swap(faces_NCHW, self.direction)
             swapped_NHWC = swapped_NCHW.float().clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(0, 2, 3, 1)
             masks_NHW = masks_N1HW.float().clamp(0, 1)[:, 0]
-        swapped = swapped_NHWC.cpu().numpy()
+        swapped, masks = swapped_NHWC.cpu().numpy(), masks_NHW.cpu().numpy()
         if self.channels_rgb:
             swapped = swapped[..., ::-1]
-        return np.ascontiguousarray(swapped), masks_NHW.cpu().numpy(), self._masker_masks(jobs, crops_NHWC)
+        swapped = np.ascontiguousarray(swapped)
+        if self.face_mesh is not None:
+            swapped, masks, warped = keep_shape(self.face_mesh, crops_NHWC, swapped, masks, self.config.keep_shape)
+            self.shape_kept += warped
+        return swapped, masks, self._masker_masks(jobs, crops_NHWC)
 
     def _masker_masks(self, jobs: list[FaceJob], crops_NHWC: np.ndarray) -> np.ndarray | None:
         if self.masker is None:
