@@ -38,8 +38,9 @@ def displacement(target_points: np.ndarray, source_points: np.ndarray, size: int
 
 
 def _kernel(points_a: np.ndarray, points_b: np.ndarray, sigma: float) -> np.ndarray:
-    squared = ((np.asarray(points_a, np.float64)[:, None] - np.asarray(points_b, np.float64)[None]) ** 2).sum(-1)
-    return np.exp(-squared / (2.0 * sigma * sigma))
+    a, b = np.asarray(points_a, np.float64), np.asarray(points_b, np.float64)
+    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None] - 2.0 * (a @ b.T)  # one matrix product, no (A, B, 2) temporary
+    return np.exp(np.maximum(squared, 0.0) * (-0.5 / (sigma * sigma)))
 
 
 def warp(image: np.ndarray, field: np.ndarray) -> np.ndarray:

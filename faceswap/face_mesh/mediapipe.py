@@ -14,6 +14,7 @@ from faceswap.registry import register
 ASSET = "mediapipe_face_mesh"
 INPUT_SIZE = 192
 MIN_PRESENCE = 0.5  # the model's own "a face is here" score, after the sigmoid
+BATCH = 16  # crops per network call: OpenCV runs 16 at 1.8 ms each on 2 threads, 64 at 2.6 ms
 
 RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173)
 LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398)
@@ -29,7 +30,7 @@ FEATURE_POINTS = RIGHT_EYE + LEFT_EYE + RIGHT_BROW + LEFT_BROW + LIPS + NOSE + O
 
 @register("face_mesh", "mediapipe")
 class MediaPipeFaceMesh:
-    """Batched: all crops of one call go through the network together."""
+    """Batched: the crops of one call go through the network ``BATCH`` at a time."""
 
     def __init__(self):
         import cv2
@@ -40,9 +41,13 @@ class MediaPipeFaceMesh:
         self.outputs = self.net.getUnconnectedOutLayersNames()
 
     def points(self, crops_NHWC_bgr_uint8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        crops = np.asarray(crops_NHWC_bgr_uint8)
+        chunks = [self._points(crops[start:start + BATCH]) for start in range(0, len(crops), BATCH)]
+        return np.concatenate([points for points, _ in chunks]), np.concatenate([found for _, found in chunks])
+
+    def _points(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import cv2
 
-        crops = np.asarray(crops_NHWC_bgr_uint8)
         size = crops.shape[1]
         inputs = [cv2.resize(crop, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA if size > INPUT_SIZE else cv2.INTER_LINEAR)
                   for crop in crops]
