@@ -9,7 +9,7 @@ Goal: ratio >= 0.5 on CPU with the 64 px `original` preset. The model has random
 (speed does not depend on training). Faces come from an alignments file made once by extract
 (cached in --work, not timed), hands included; a second figure finds faces (and hands) on the fly
 instead. Each is also timed with ``--hands none``: what keeping hands in front costs, and the
-alignments figure with ``--keep-shape 0``. The random model runs on every face, but its output is
+alignments figure with ``--face-mesh none`` (no expression or shape kept). The random model runs on every face, but its output is
 replaced by its input face: noise holds no face for the face mesh, so a random drawing would skip
 the shape warp that a trained model's faces go through. Each
 measurement is the best of --repeat runs, as the machine may be shared. ``--paste-workers 0,1,2``
@@ -161,7 +161,7 @@ def main() -> None:
         counts = [int(n) for n in args.paste_workers.split(",") if n.strip()]
         runs = {f"alignments, {n} paste workers": dataclasses.replace(base, paste_workers=n) for n in counts} or {"alignments": base}
         runs["alignments, --hands none"] = dataclasses.replace(base, hands="none")  # what keeping stored hands in front costs
-        runs["alignments, --keep-shape 0"] = dataclasses.replace(base, keep_shape=0.0)
+        runs["alignments, --face-mesh none"] = dataclasses.replace(base, face_mesh="none")  # what keeping the expression costs
         results = alternating_best(runs, convert, args.repeat)
         if not args.no_on_the_fly:
             results["on the fly"] = best_seconds(lambda: convert(dataclasses.replace(base, alignments=None)), args.repeat)

@@ -34,11 +34,14 @@ class ConvertConfig:
         "help": "segmenter folder for --mask segmenter/auto (default: MODEL_DIR/segmenter)"})
     hands: str = field(default="mediapipe", metadata={
         "help": "hand finder plugin (see `faceswap plugins`) whose hands stay in front of the swapped face, or none"})
-    keep_shape: float = field(default=1.0, metadata={
-        "help": "move the swapped face's eyelids, brows, lips, nose and outline onto where the original face has them "
-                "(found by --face-mesh), this far: 1 all the way (the original's expression and face shape, drawn as B), 0 off"})
+    keep_expression: float = field(default=1.0, metadata={
+        "help": "move the swapped face's eyelids, brows, lips and jaw with the original's expression (found by --face-mesh): "
+                "the share of what changes from frame to frame taken over, 1 all, 0 none"})
+    keep_shape: float = field(default=0.5, metadata={
+        "help": "... and the share of the original's steady face shape taken over (eye spacing, nose, jaw): "
+                "1 her shape drawn as him, 0 his own shape"})
     face_mesh: str = field(default="mediapipe", metadata={
-        "help": "face mesh plugin for --keep-shape (see `faceswap plugins`), or none"})
+        "help": "face mesh plugin for --keep-expression and --keep-shape (see `faceswap plugins`), or none"})
     erode: float = field(default=1.0, metadata={"help": "shrink the mask by this percent of the face crop before feathering (0..25)"})
     blur: float = field(default=4.0, metadata={
         "help": "feather the mask edge inward over this percent of the face crop: the blend never reaches past the mask"})
@@ -81,8 +84,9 @@ class ConvertConfig:
         if not 0 <= self.erode <= 25:
             raise UserError(f"--erode must be between 0 and 25 (percent of the face crop), not {self.erode}; "
                             "the mask only shrinks, so that nothing outside the face changes.")
-        if not 0 <= self.keep_shape <= 1:
-            raise UserError(f"--keep-shape must be between 0 (off) and 1 (all the way), not {self.keep_shape}.")
+        for name, value in (("--keep-expression", self.keep_expression), ("--keep-shape", self.keep_shape)):
+            if not 0 <= value <= 1:
+                raise UserError(f"{name} must be between 0 (none) and 1 (all), not {value}.")
         if not 0 <= self.sharpen <= 3:
             raise UserError(f"--sharpen must be between 0 and 3, not {self.sharpen}.")
         if not 0 <= self.crf <= 51:

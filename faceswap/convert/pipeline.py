@@ -43,7 +43,7 @@ class ConvertSummary:
     mask: str = ""  # the masker (or learned/combined) the faces were blended through
     mask_fallbacks: int = 0  # faces where segmentation failed and the landmark outline stood in
     hand_frames: int = 0  # frames where a hand was kept in front of a swapped face
-    shape_kept: int = 0  # faces whose features were moved onto the original's (--keep-shape)
+    shape_kept: int = 0  # faces whose features were moved towards the original's (--keep-expression, --keep-shape)
     warnings: list[str] = field(default_factory=list)  # sentences for the user (the CLI prints them on stderr)
 
     def describe(self) -> str:
@@ -52,7 +52,7 @@ class ConvertSummary:
         if self.hand_frames:
             text += f", hands kept in front in {self.hand_frames} frames"
         if self.shape_kept:
-            text += f", face shape kept in {self.shape_kept} faces"
+            text += f", expression kept in {self.shape_kept} faces"
         if self.mask_fallbacks:
             text += (f"\nwarning: the segmenter found no face in {self.mask_fallbacks} face crop(s); "
                      "the landmark outline was used for those")
@@ -86,7 +86,7 @@ def convert(config: ConvertConfig) -> ConvertSummary:
         faces, faces_size = face_stream(config, reader.info, itertools.chain([first], frames), model_template)
         selector = make_selector(config.select, config.reference, config.reference_distance, config.detector, config.device,
                                  stills=reader.info.kind != "video")
-        swapper.follow_hands = reader.info.kind == "video"
+        swapper.frames_in_order = reader.info.kind == "video"
         with ExitStack() as outputs:
             encoder = choose_encoder(config.encoder, device.type)
             sinks = open_outputs(config, reader.info, first.time, start, outputs, encoder)
@@ -151,7 +151,7 @@ def check_plugins(config: ConvertConfig) -> None:
     get("color_matcher", config.color)
     if config.hands != NO_FINDER:
         get("hands", config.hands)
-    if config.keep_shape > 0 and config.face_mesh != NO_MESH:
+    if (config.keep_shape > 0 or config.keep_expression > 0) and config.face_mesh != NO_MESH:
         get("face_mesh", config.face_mesh)
     check_mask_name(config.mask)
     get("video_writer", output_writer(config))

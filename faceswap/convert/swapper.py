@@ -11,7 +11,7 @@ from faceswap.convert.blend import cut_out, feathered_mask, paste_face
 from faceswap.convert.config import ConvertConfig
 from faceswap.convert.masks import MaskChoice, build_masker, combine
 from faceswap.convert.paste_torch import paste_face_torch
-from faceswap.convert.shape_warp import keep_shape
+from faceswap.convert.shape_warp import ShapeKeeper
 from faceswap.convert.sharpen import unsharp
 from faceswap.hands.drawing import hands_mask
 
@@ -54,17 +54,19 @@ class FaceSwapper:
         segmenter = getattr(self.masker, "segmenter", None)
         self.mask_input_size = segmenter.resolution if segmenter is not None else resolution
         self.hand_finder = load_finder(config.hands)
-        self.face_mesh = load_mesh(config.face_mesh) if config.keep_shape > 0 else None
-        self.shape_kept = 0  # faces warped onto the original's features
+        wanted = config.keep_shape > 0 or config.keep_expression > 0
+        mesh = load_mesh(config.face_mesh) if wanted else None
+        self.shape_keeper = ShapeKeeper(mesh, config.keep_shape, config.keep_expression) if mesh is not None else None
+        self.shape_kept = 0  # faces warped towards the original's features
         self.hand_frames = 0
-        self.follow_hands = True  # False for pictures: each is looked at on its own
+        self.frames_in_order = True  # False for pictures: each is looked at on its own (no hand or face track carried over)
 
     def find_hands(self, frame_bgr_uint8: np.ndarray, face_boxes, stored: list[np.ndarray] | None = None) -> list[np.ndarray]:
         """The hands near these faces in one frame ((21, 2) points each): those extract stored in the
         alignments, else found now (frames in order: the finder follows a hand from frame to frame)."""
         if self.hand_finder is None:
             return []
-        if stored is None and not self.follow_hands:
+        if stored is None and not self.frames_in_order:
             self.hand_finder.reset()
         hands = stored if stored is not None else self.hand_finder.find(frame_bgr_uint8, face_boxes)
         self.hand_frames += bool(hands)
@@ -108,8 +110,9 @@ class FaceSwapper:
         if self.channels_rgb:
             swapped = swapped[..., ::-1]
         swapped = np.ascontiguousarray(swapped)
-        if self.face_mesh is not None:
-            swapped, masks, warped = keep_shape(self.face_mesh, crops_NHWC, swapped, masks, self.config.keep_shape)
+        if self.shape_keeper is not None:
+            tracks = [job.track_id for job in jobs] if self.frames_in_order else None
+            swapped, masks, warped = self.shape_keeper.apply(crops_NHWC, swapped, masks, tracks)
             self.shape_kept += warped
         return swapped, masks, self._masker_masks(jobs, crops_NHWC)
 
