@@ -142,7 +142,7 @@ ASSETS: dict[str, Asset] = {
             wheel_platform="manylinux_2_28_x86_64",
         ),
         Asset(
-            "mediapipe_face_mesh", "MediaPipe 468-point face mesh (TFLite; convert keeps the original's face shape with it)",
+            "mediapipe_face_mesh", "MediaPipe 468-point face mesh (TFLite; convert keeps the original's expression with it)",
             "Apache-2.0 (MediaPipe)", _MEDIAPIPE,
             ((_MEDIAPIPE_MODULES + "face_landmark/face_landmark.tflite",
               "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"),),

@@ -41,7 +41,7 @@ CORE_FAMILIES = (
     Family("swap_model", "faceswap.swap.models", "shared-encoder / two-decoder autoencoders"),
     Family("color_matcher", "faceswap.convert.color", "colour correction of a swapped face"),
     Family("hands", "faceswap.hands", "hands in a frame, kept in front of the swapped face by convert"),
-    Family("face_mesh", "faceswap.face_mesh", "dense landmarks on an aligned face (convert keeps the original's face shape with them)"),
+    Family("face_mesh", "faceswap.face_mesh", "dense landmarks on an aligned face (convert keeps the original's expression with them)"),
     Family("identity", "faceswap.identity", "face descriptors that tell who a face is (evaluate's identity check)"),
     Family("video_writer", "faceswap.video.writers", "where converted frames go"),
 )

@@ -9,9 +9,9 @@ Goal: ratio >= 0.5 on CPU with the 64 px `original` preset. The model has random
 (speed does not depend on training). Faces come from an alignments file made once by extract
 (cached in --work, not timed), hands included; a second figure finds faces (and hands) on the fly
 instead. Each is also timed with ``--hands none``: what keeping hands in front costs, and the
-alignments figure with ``--face-mesh none`` (no expression or shape kept). The random model runs on every face, but its output is
-replaced by its input face: noise holds no face for the face mesh, so a random drawing would skip
-the shape warp that a trained model's faces go through. Each
+alignments figure with ``--face-mesh none`` (no expression or shape kept). The random model runs
+on every face, but its output is replaced by its input face: noise holds no face for the face
+mesh, so a random drawing would skip the warp that a trained model's faces go through. Each
 measurement is the best of --repeat runs, as the machine may be shared. ``--paste-workers 0,1,2``
 times the alignments figure once per paste-worker count (0: pasted on the main thread), so the
 counts compare within one run.

@@ -127,8 +127,8 @@ def test_convert_keeps_her_expression_unless_told_not_to(tmp_path, asset, extrac
                                         progress=False, encoder_preset="veryfast", **options))
         runs[name] = (read_frames(output).astype(np.int16), summary)
     kept, off = runs["kept"][1], runs["off"][1]
-    assert kept.shape_kept == 10 and "expression kept in 10 faces" in kept.describe()
-    assert off.shape_kept == 0 and "expression kept" not in off.describe()
+    assert kept.expression_kept == 10 and "expression kept in 10 faces" in kept.describe()
+    assert off.expression_kept == 0 and "expression kept" not in off.describe()
     changed = np.abs(runs["kept"][0] - runs["off"][0]).max(axis=3) > 12
     assert 0.001 < changed.mean() < 0.1  # the face moved, the frame did not
 

@@ -43,7 +43,7 @@ class ConvertSummary:
     mask: str = ""  # the masker (or learned/combined) the faces were blended through
     mask_fallbacks: int = 0  # faces where segmentation failed and the landmark outline stood in
     hand_frames: int = 0  # frames where a hand was kept in front of a swapped face
-    shape_kept: int = 0  # faces whose features were moved towards the original's (--keep-expression, --keep-shape)
+    expression_kept: int = 0  # faces whose features were moved towards the original's (--keep-expression, --keep-shape)
     warnings: list[str] = field(default_factory=list)  # sentences for the user (the CLI prints them on stderr)
 
     def describe(self) -> str:
@@ -51,8 +51,8 @@ class ConvertSummary:
                 f"{self.frames_swapped} frames, {self.seconds:.1f} s ({self.fps:.1f} frames/s), mask: {self.mask}")
         if self.hand_frames:
             text += f", hands kept in front in {self.hand_frames} frames"
-        if self.shape_kept:
-            text += f", expression kept in {self.shape_kept} faces"
+        if self.expression_kept:
+            text += f", expression kept in {self.expression_kept} faces"
         if self.mask_fallbacks:
             text += (f"\nwarning: the segmenter found no face in {self.mask_fallbacks} face crop(s); "
                      "the landmark outline was used for those")
@@ -101,7 +101,7 @@ def convert(config: ConvertConfig) -> ConvertSummary:
                           faces_swapped=counts["faces"], seconds=seconds, fps=counts["frames"] / max(seconds, 1e-9),
                           skipped_frames=skipped, side_by_side=config.side_by_side, previews=sinks.preview_paths,
                           mask=swapper.mask_choice.masker or swapper.mask_choice.kind, mask_fallbacks=swapper.mask_fallbacks,
-                          hand_frames=swapper.hand_frames, shape_kept=swapper.shape_kept,
+                          hand_frames=swapper.hand_frames, expression_kept=swapper.expression_kept,
                           warnings=summary_warnings(config, counts))
 
 

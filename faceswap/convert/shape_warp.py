@@ -84,9 +84,9 @@ class ShapeKeeper:
             if not (found[index] and found[count + index]):
                 continue
             hers, drawn = points[index] * scale, points[count + index]
-            moves = drawn - hers  # where each of her points is in the swap, seen from where it should be
-            steady = moves if track_ids is None else self._steady(track_ids[index], moves)
-            moves = self.shape * steady + self.expression * (moves - steady)
+            apart = drawn - hers  # where each of her points is in the swap, seen from where it is in hers
+            steady = apart if track_ids is None else self._steady(track_ids[index], apart)
+            moves = self.shape * steady + self.expression * (apart - steady)
             field = displacement(drawn - moves, moves, size)
             faces[index], masks[index] = warp(swapped_NHWC[index], field), warp(masks_NHW[index], field)
             warped += 1

@@ -57,7 +57,7 @@ class FaceSwapper:
         wanted = config.keep_shape > 0 or config.keep_expression > 0
         mesh = load_mesh(config.face_mesh) if wanted else None
         self.shape_keeper = ShapeKeeper(mesh, config.keep_shape, config.keep_expression) if mesh is not None else None
-        self.shape_kept = 0  # faces warped towards the original's features
+        self.expression_kept = 0  # faces warped towards the original's features
         self.hand_frames = 0
         self.frames_in_order = True  # False for pictures: each is looked at on its own (no hand or face track carried over)
 
@@ -113,7 +113,7 @@ class FaceSwapper:
         if self.shape_keeper is not None:
             tracks = [job.track_id for job in jobs] if self.frames_in_order else None
             swapped, masks, warped = self.shape_keeper.apply(crops_NHWC, swapped, masks, tracks)
-            self.shape_kept += warped
+            self.expression_kept += warped
         return swapped, masks, self._masker_masks(jobs, crops_NHWC)
 
     def _masker_masks(self, jobs: list[FaceJob], crops_NHWC: np.ndarray) -> np.ndarray | None:
