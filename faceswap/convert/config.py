@@ -74,6 +74,13 @@ class ConvertConfig:
     encoder_preset: str = field(default="medium", metadata={"help": "x264 speed preset (ultrafast .. veryslow); NVENC uses its own p4"})
     progress: bool = field(default=True, metadata={"help": "show a progress bar"})
 
+    @property
+    def feature_mesh(self) -> str:
+        """The face mesh that --keep-expression and --keep-shape need: ``none`` when both are 0."""
+        from faceswap.face_mesh import NO_MESH
+
+        return self.face_mesh if self.keep_expression > 0 or self.keep_shape > 0 else NO_MESH
+
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise UserError(f"--batch-size must be at least 1, not {self.batch_size}.")

@@ -151,8 +151,8 @@ def check_plugins(config: ConvertConfig) -> None:
     get("color_matcher", config.color)
     if config.hands != NO_FINDER:
         get("hands", config.hands)
-    if (config.keep_shape > 0 or config.keep_expression > 0) and config.face_mesh != NO_MESH:
-        get("face_mesh", config.face_mesh)
+    if config.feature_mesh != NO_MESH:
+        get("face_mesh", config.feature_mesh)
     check_mask_name(config.mask)
     get("video_writer", output_writer(config))
 

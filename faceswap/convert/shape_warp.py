@@ -18,6 +18,8 @@ from the face) then warps the swap. A face the mesh cannot find in either crop i
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 SIGMA = 0.06  # reach of one point's move, in crop widths: wide enough to carry an eyelid, not the whole face
@@ -54,12 +56,17 @@ def _kernel(points_a: np.ndarray, points_b: np.ndarray, sigma: float) -> np.ndar
     return np.exp(np.maximum(squared, 0.0) * (-0.5 / (sigma * sigma)))
 
 
+@functools.lru_cache(maxsize=4)
+def _pixel_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    grid_y, grid_x = np.mgrid[0:size, 0:size].astype(np.float32)
+    return grid_x, grid_y
+
+
 def warp(image: np.ndarray, field: np.ndarray) -> np.ndarray:
     """``image`` (H, W[, C]) resampled through ``displacement``'s field (edges repeat, never black)."""
     import cv2
 
-    size = image.shape[0]
-    grid_y, grid_x = np.mgrid[0:size, 0:size].astype(np.float32)
+    grid_x, grid_y = _pixel_grid(image.shape[0])  # built once per crop size, not per face
     return cv2.remap(image, grid_x + field[..., 0], grid_y + field[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 

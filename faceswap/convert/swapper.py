@@ -54,8 +54,7 @@ class FaceSwapper:
         segmenter = getattr(self.masker, "segmenter", None)
         self.mask_input_size = segmenter.resolution if segmenter is not None else resolution
         self.hand_finder = load_finder(config.hands)
-        wanted = config.keep_shape > 0 or config.keep_expression > 0
-        mesh = load_mesh(config.face_mesh) if wanted else None
+        mesh = load_mesh(config.feature_mesh)
         self.shape_keeper = ShapeKeeper(mesh, config.keep_shape, config.keep_expression) if mesh is not None else None
         self.expression_kept = 0  # faces warped towards the original's features
         self.hand_frames = 0
